@@ -1,0 +1,3 @@
+{% define "sub.name" -%}
+{{ Release.Name }}-{{ Chart.Name }}
+{%- enddefine %}
