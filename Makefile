@@ -18,3 +18,13 @@ test:
 	$(CARGO) test --workspace
 
 -include mk/*.mk
+
+# The ouroboros image (controller, proxy, cleanup). Needs podman or docker with a running engine.
+IMAGE_REPOSITORY ?= ghcr.io/cozystack/ouroboros
+IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+CONTAINER_ENGINE ?= $(shell command -v podman || command -v docker)
+
+.PHONY: image
+image:
+	@test -n "$(CONTAINER_ENGINE)" || { echo "make image needs podman or docker" >&2; exit 2; }
+	$(CONTAINER_ENGINE) build -f Containerfile -t $(IMAGE_REPOSITORY):$(IMAGE_TAG) .
