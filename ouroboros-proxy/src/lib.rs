@@ -1,5 +1,28 @@
-//! ouroboros-proxy
-pub mod cli {
-    /// Entry point of `ouroboros proxy`; returns the process exit code.
-    pub fn main(_args: Vec<String>) -> i32 { eprintln!("proxy: not built yet"); 1 }
-}
+//! ouroboros-proxy: an in-cluster TCP relay that prepends a PROXY-protocol header.
+//!
+//! In-cluster clients that dial their cluster's own public hostnames are short-circuited
+//! past the load balancer that would add the PROXY header ingress-nginx requires; DNS
+//! sends them here instead, and each connection is relayed with the header prepended.
+//!
+//! Modules, in the order a connection meets them:
+//! - [`config`]: flags and `OUROBOROS_PROXY_*` environment into a [`config::ProxyConfig`].
+//! - [`server`]: listeners, accept loop (max connections, EMFILE back-off), drain.
+//! - [`resolve`] and [`dial`]: backend lookup and connect, failure causes.
+//! - [`header`]: PROXY v1/v2 encoding (and decoding, for tests and fuzzing).
+//! - [`relay`]: the two-way byte pump (`splice(2)` on Linux), half-close, idle timeout.
+//! - [`socket_options`]: TCP_NODELAY and keepalive.
+//! - [`health`] and [`readiness`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`metrics`]: counters and the Prometheus exposition.
+//! - [`cli`]: the `ouroboros proxy` entry point.
+
+pub mod cli;
+pub mod config;
+pub mod dial;
+pub mod header;
+pub mod health;
+pub mod metrics;
+pub mod readiness;
+pub mod relay;
+pub mod resolve;
+pub mod server;
+pub mod socket_options;

@@ -1,0 +1,527 @@
+//! The relay server: binds the listeners, accepts, hands each connection to its own
+//! task (dial → header → relay), and drains on shutdown.
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdTcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ProxyConfig;
+use crate::dial::{dial, BackendAddr};
+use crate::header::{ClientAddr, LocalAddr, ProxyHeader, ProxyVersion};
+use crate::health::{self, HealthContext};
+use crate::metrics::{Metrics, RejectReason};
+use crate::readiness::ReadinessTracker;
+use crate::relay::{self, RelayEnd, RelayOptions};
+use crate::socket_options;
+
+/// Pending connections the kernel queues per listener while the accept loop is busy or
+/// backing off.
+const LISTEN_BACKLOG: i32 = 1024;
+/// Accept back-off after running out of descriptors or memory: starts short so a brief
+/// spike costs little latency, doubles up to a ceiling so a persistent shortage does not
+/// spin a core.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// After the grace period, how long to wait for force-closed handlers to return.
+const FORCE_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("listen {address:?}: {reason}")]
+    BadAddress { address: String, reason: String },
+    #[error("listen {address:?}: {source}")]
+    Bind { address: String, source: io::Error },
+    #[error("accept on {listener}: {source}")]
+    Accept {
+        listener: SocketAddr,
+        source: io::Error,
+    },
+}
+
+/// Which relay listener a connection arrived on; selects the backend port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerRole {
+    Http,
+    Https,
+}
+
+/// Actual bound addresses (useful when port 0 was asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundAddrs {
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    pub health: Option<SocketAddr>,
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    config: ProxyConfig,
+    http: Option<TcpListener>,
+    https: Option<TcpListener>,
+    health: Option<TcpListener>,
+    metrics: Arc<Metrics>,
+}
+
+/// What every connection task needs.
+struct ConnectionContext {
+    http_backend: BackendAddr,
+    https_backend: BackendAddr,
+    dial_timeout: Duration,
+    proxy_version: ProxyVersion,
+    relay: RelayOptions,
+    metrics: Arc<Metrics>,
+    /// Fired when the grace period is over: remaining connections are closed.
+    force_close: CancellationToken,
+    draining: AtomicBool,
+}
+
+impl Server {
+    /// Binds HTTP, HTTPS and health listeners in that order. On any failure the
+    /// listeners bound so far are dropped (closed) before the error is returned.
+    pub fn bind(config: ProxyConfig) -> Result<Server, ServerError> {
+        let http = config
+            .listen_http
+            .as_deref()
+            .map(bind_listener)
+            .transpose()?;
+        let https = config
+            .listen_https
+            .as_deref()
+            .map(bind_listener)
+            .transpose()?;
+        let health = config
+            .listen_health
+            .as_deref()
+            .map(bind_listener)
+            .transpose()?;
+        Ok(Server {
+            config,
+            http,
+            https,
+            health,
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+
+    pub fn local_addrs(&self) -> BoundAddrs {
+        let addr = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+        BoundAddrs {
+            http: addr(&self.http),
+            https: addr(&self.https),
+            health: addr(&self.health),
+        }
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, marks the relay not
+    /// ready, lets in-flight connections finish for up to the shutdown grace, and closes
+    /// what is left. An accept error that is not transient ends the server with an error
+    /// after the same teardown.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Server {
+            config,
+            http,
+            https,
+            health,
+            metrics,
+        } = self;
+        let connections = TaskTracker::new();
+        let stop_accepting = CancellationToken::new();
+        let context = Arc::new(ConnectionContext {
+            http_backend: BackendAddr {
+                host: config.backend_host.clone(),
+                port: config.target_http_port,
+            },
+            https_backend: BackendAddr {
+                host: config.backend_host.clone(),
+                port: config.target_https_port,
+            },
+            dial_timeout: config.dial_timeout,
+            proxy_version: config.proxy_version,
+            relay: RelayOptions {
+                idle_timeout: config.idle_timeout,
+                splice: config.splice,
+            },
+            metrics: Arc::clone(&metrics),
+            force_close: CancellationToken::new(),
+            draining: AtomicBool::new(false),
+        });
+        let limit = Arc::new(Semaphore::new(
+            config.max_connections.min(Semaphore::MAX_PERMITS),
+        ));
+        let (fatal_tx, mut fatal_rx) = mpsc::channel::<ServerError>(2);
+        let accept_loops = TaskTracker::new();
+        for (listener, role) in [(http, ListenerRole::Http), (https, ListenerRole::Https)] {
+            if let Some(listener) = listener {
+                accept_loops.spawn(accept_loop(
+                    listener,
+                    role,
+                    Arc::clone(&context),
+                    Arc::clone(&limit),
+                    connections.clone(),
+                    stop_accepting.clone(),
+                    fatal_tx.clone(),
+                ));
+            }
+        }
+        drop(fatal_tx);
+        accept_loops.close();
+
+        let mut probe_targets = Vec::new();
+        if config.listen_http.is_some() {
+            probe_targets.push(context.http_backend.clone());
+        }
+        if config.listen_https.is_some() {
+            probe_targets.push(context.https_backend.clone());
+        }
+        let health_context = Arc::new(HealthContext {
+            probe_targets,
+            ready_timeout: config.ready_timeout,
+            readiness: ReadinessTracker::default(),
+            metrics: Arc::clone(&metrics),
+            shutting_down: AtomicBool::new(false),
+        });
+        let stop_health = CancellationToken::new();
+        let health_requests = TaskTracker::new();
+        let health_server = health.map(|listener| {
+            tokio::spawn(health::serve(
+                listener,
+                Arc::clone(&health_context),
+                stop_health.clone(),
+                health_requests.clone(),
+            ))
+        });
+
+        // Whichever comes first: the shutdown signal or a fatal accept error.
+        let outcome = tokio::select! {
+            _ = shutdown => Ok(()),
+            Some(error) = fatal_rx.recv() => Err(error),
+        };
+
+        // Stop accepting first so new connects are refused while the rest drains, and
+        // report not-ready so the Service stops sending new clients here.
+        health_context.shutting_down.store(true, Ordering::Relaxed);
+        context.draining.store(true, Ordering::Relaxed);
+        stop_accepting.cancel();
+        accept_loops.wait().await;
+        connections.close();
+        let grace = if outcome.is_ok() {
+            config.shutdown_grace
+        } else {
+            Duration::ZERO
+        };
+        if tokio::time::timeout(grace, connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                active = metrics.active(),
+                "shutdown grace expired with active connections"
+            );
+        }
+        context.force_close.cancel();
+        let _ = tokio::time::timeout(FORCE_CLOSE_WAIT, connections.wait()).await;
+
+        stop_health.cancel();
+        if let Some(server) = health_server {
+            let _ = server.await;
+        }
+        health_requests.close();
+        let _ = tokio::time::timeout(FORCE_CLOSE_WAIT, health_requests.wait()).await;
+        outcome
+    }
+}
+
+/// Binds one listen address. `:port` (empty host) means every interface, IPv6 and IPv4
+/// (dual-stack), falling back to IPv4 only where IPv6 is unavailable.
+pub fn bind_listener(address: &str) -> Result<TcpListener, ServerError> {
+    let bad = |reason: String| ServerError::BadAddress {
+        address: address.to_string(),
+        reason,
+    };
+    let (host, port_text) = address
+        .rsplit_once(':')
+        .ok_or_else(|| bad("missing port (want host:port or :port)".into()))?;
+    let port: u16 = port_text
+        .parse()
+        .map_err(|_| bad(format!("invalid port {port_text:?}")))?;
+    let candidates: Vec<SocketAddr> = if host.is_empty() {
+        vec![
+            "[::]:0".parse().expect("literal"),
+            "0.0.0.0:0".parse().expect("literal"),
+        ]
+        .into_iter()
+        .map(|mut a: SocketAddr| {
+            a.set_port(port);
+            a
+        })
+        .collect()
+    } else {
+        let unbracketed = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        (unbracketed, port)
+            .to_socket_addrs()
+            .map_err(|e| bad(format!("resolve host {host:?}: {e}")))?
+            .collect()
+    };
+    let mut last_error = None;
+    for candidate in candidates {
+        match listen_socket(candidate) {
+            Ok(listener) => return Ok(listener),
+            Err(source) => last_error = Some(source),
+        }
+    }
+    Err(ServerError::Bind {
+        address: address.to_string(),
+        source: last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to bind")
+        }),
+    })
+}
+
+fn listen_socket(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    if address.is_ipv6() && address.ip().is_unspecified() {
+        socket.set_only_v6(false)?;
+    }
+    // Allows an immediate restart while old connections sit in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    TcpListener::from_std(StdTcpListener::from(socket))
+}
+
+/// What to do after a failed `accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// The pending connection went away (reset, aborted); try the next one at once.
+    Retry,
+    /// Out of descriptors, buffers or memory: wait, then try again.
+    BackOff,
+    /// The listener itself is broken.
+    Fatal,
+}
+
+pub fn classify_accept_error(error: &io::Error) -> AcceptFailure {
+    match error.raw_os_error() {
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => AcceptFailure::BackOff,
+        Some(libc::EBADF | libc::EINVAL | libc::ENOTSOCK | libc::EOPNOTSUPP | libc::EFAULT) => {
+            AcceptFailure::Fatal
+        }
+        _ => AcceptFailure::Retry,
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    role: ListenerRole,
+    context: Arc<ConnectionContext>,
+    limit: Arc<Semaphore>,
+    connections: TaskTracker,
+    stop: CancellationToken,
+    fatal: mpsc::Sender<ServerError>,
+) {
+    let local = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    let mut warned = false;
+    loop {
+        // Stop is checked first so a busy listener cannot delay shutdown.
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                context.metrics.accept_error();
+                match classify_accept_error(&error) {
+                    AcceptFailure::Retry => continue,
+                    AcceptFailure::BackOff => {
+                        // One WARN per shortage, not per failed accept.
+                        if !warned {
+                            tracing::warn!(listener = %local, %error, "accept failed; backing off");
+                            warned = true;
+                        }
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                        continue;
+                    }
+                    AcceptFailure::Fatal => {
+                        let _ = fatal
+                            .send(ServerError::Accept {
+                                listener: local,
+                                source: error,
+                            })
+                            .await;
+                        return;
+                    }
+                }
+            }
+        };
+        if warned {
+            tracing::info!(listener = %local, "accept recovered");
+            warned = false;
+        }
+        backoff = ACCEPT_BACKOFF_MIN;
+        context.metrics.connection_accepted();
+        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+            context.metrics.rejected(RejectReason::MaxConnections);
+            drop(stream);
+            continue;
+        };
+        let context = Arc::clone(&context);
+        connections.spawn(async move {
+            handle_connection(stream, peer, role, &context).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn handle_connection(
+    client: TcpStream,
+    peer: SocketAddr,
+    role: ListenerRole,
+    context: &ConnectionContext,
+) {
+    if context.draining.load(Ordering::Relaxed) {
+        context.metrics.rejected(RejectReason::ShuttingDown);
+        return;
+    }
+    let started = Instant::now();
+    context.metrics.connection_opened();
+    relay_connection(client, peer, role, context).await;
+    context.metrics.connection_closed(started.elapsed());
+}
+
+async fn relay_connection(
+    client: TcpStream,
+    peer: SocketAddr,
+    role: ListenerRole,
+    context: &ConnectionContext,
+) {
+    socket_options::tune_relay_socket(&client);
+    let backend_addr = match role {
+        ListenerRole::Http => &context.http_backend,
+        ListenerRole::Https => &context.https_backend,
+    };
+    // Client bytes are not read while dialing; they wait in the kernel buffer.
+    let dialed = tokio::select! {
+        _ = context.force_close.cancelled() => return,
+        dialed = dial(backend_addr, context.dial_timeout) => dialed,
+    };
+    let mut backend = match dialed {
+        Ok(backend) => backend,
+        Err(error) => {
+            let cause = error.cause();
+            context.metrics.dial_failed(cause);
+            tracing::warn!(host = %backend_addr.host, port = backend_addr.port, %cause, %error, "backend dial failed");
+            // Dropping the client closes it without a byte written.
+            return;
+        }
+    };
+    let header = ProxyHeader::for_connection(
+        Some(ClientAddr(peer)),
+        client.local_addr().ok().map(LocalAddr),
+    )
+    .encode(context.proxy_version);
+    match tokio::time::timeout(context.dial_timeout, backend.write_all(&header)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            context.metrics.header_write_failed();
+            tracing::warn!(%error, "write proxy header");
+            return;
+        }
+        Err(_) => {
+            context.metrics.header_write_failed();
+            tracing::warn!(error = "i/o timeout", "write proxy header");
+            return;
+        }
+    }
+    let end = relay::relay(
+        &client,
+        &backend,
+        context.relay,
+        &context.metrics,
+        &context.force_close,
+    )
+    .await;
+    if end == RelayEnd::IdleTimeout {
+        context.metrics.idle_timeout();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_error_classes() {
+        let os = io::Error::from_raw_os_error;
+        assert_eq!(
+            classify_accept_error(&os(libc::EMFILE)),
+            AcceptFailure::BackOff
+        );
+        assert_eq!(
+            classify_accept_error(&os(libc::ENFILE)),
+            AcceptFailure::BackOff
+        );
+        assert_eq!(
+            classify_accept_error(&os(libc::ECONNABORTED)),
+            AcceptFailure::Retry
+        );
+        assert_eq!(
+            classify_accept_error(&os(libc::EBADF)),
+            AcceptFailure::Fatal
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_listen_addresses() {
+        assert!(matches!(
+            bind_listener("not-a-host:not-a-port"),
+            Err(ServerError::BadAddress { .. })
+        ));
+        assert!(matches!(
+            bind_listener("8080"),
+            Err(ServerError::BadAddress { .. })
+        ));
+        let taken = bind_listener("127.0.0.1:0").unwrap();
+        let address = taken.local_addr().unwrap().to_string();
+        let err = bind_listener(&address).unwrap_err();
+        assert!(matches!(err, ServerError::Bind { .. }), "{err}");
+        assert!(err.to_string().contains(&address));
+    }
+
+    #[tokio::test]
+    async fn port_only_binds_every_interface() {
+        let listener = bind_listener(":0").unwrap();
+        assert!(listener.local_addr().unwrap().ip().is_unspecified());
+    }
+}
