@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
@@ -451,18 +451,10 @@ async fn relay_connection(
         client.local_addr().ok().map(LocalAddr),
     )
     .encode(context.proxy_version);
-    match tokio::time::timeout(context.dial_timeout, backend.write_all(&header)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => {
-            context.metrics.header_write_failed();
-            tracing::warn!(%error, "write proxy header");
-            return;
-        }
-        Err(_) => {
-            context.metrics.header_write_failed();
-            tracing::warn!(error = "i/o timeout", "write proxy header");
-            return;
-        }
+    if let Err(error) = write_header(&mut backend, &header, context.dial_timeout).await {
+        context.metrics.header_write_failed();
+        tracing::warn!(%error, "write proxy header");
+        return;
     }
     let end = relay::relay(
         &client,
@@ -477,9 +469,39 @@ async fn relay_connection(
     }
 }
 
+/// Writes the whole header before any client byte, bounded by `timeout` (a backend
+/// that accepts but never reads must not pin the connection forever).
+pub async fn write_header<W: AsyncWrite + Unpin>(backend: &mut W, header: &[u8], timeout: Duration) -> io::Result<()> {
+    match tokio::time::timeout(timeout, backend.write_all(header)).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("i/o timeout after {timeout:?}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn header_write_to_a_peer_that_never_reads_times_out() {
+        let (mut writer, _reader) = tokio::io::duplex(8);
+        let started = std::time::Instant::now();
+        let err = write_header(&mut writer, &[b'x'; 64], Duration::from_millis(100)).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn header_write_to_a_reading_peer_succeeds() {
+        let (mut writer, mut reader) = tokio::io::duplex(8);
+        let read = tokio::spawn(async move {
+            let mut all = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut all).await.map(|_| all)
+        });
+        write_header(&mut writer, &[b'x'; 64], Duration::from_millis(500)).await.unwrap();
+        drop(writer);
+        assert_eq!(read.await.unwrap().unwrap(), vec![b'x'; 64]);
+    }
 
     #[test]
     fn accept_error_classes() {
