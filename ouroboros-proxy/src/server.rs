@@ -67,9 +67,9 @@ pub struct BoundAddrs {
 /// A bound, not yet running server.
 pub struct Server {
     config: ProxyConfig,
-    http: Option<TcpListener>,
-    https: Option<TcpListener>,
-    health: Option<TcpListener>,
+    http: Option<StdTcpListener>,
+    https: Option<StdTcpListener>,
+    health: Option<StdTcpListener>,
     metrics: Arc<Metrics>,
 }
 
@@ -115,7 +115,7 @@ impl Server {
     }
 
     pub fn local_addrs(&self) -> BoundAddrs {
-        let addr = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+        let addr = |l: &Option<StdTcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         BoundAddrs {
             http: addr(&self.http),
             https: addr(&self.https),
@@ -139,6 +139,9 @@ impl Server {
             health,
             metrics,
         } = self;
+        let http = http.map(register).transpose()?;
+        let https = https.map(register).transpose()?;
+        let health = health.map(register).transpose()?;
         let connections = TaskTracker::new();
         let stop_accepting = CancellationToken::new();
         let context = Arc::new(ConnectionContext {
@@ -246,9 +249,18 @@ impl Server {
     }
 }
 
+/// Hands a bound listener to the runtime's reactor.
+fn register(listener: StdTcpListener) -> Result<TcpListener, ServerError> {
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    TcpListener::from_std(listener).map_err(|source| ServerError::Bind { address, source })
+}
+
 /// Binds one listen address. `:port` (empty host) means every interface, IPv6 and IPv4
 /// (dual-stack), falling back to IPv4 only where IPv6 is unavailable.
-pub fn bind_listener(address: &str) -> Result<TcpListener, ServerError> {
+pub fn bind_listener(address: &str) -> Result<StdTcpListener, ServerError> {
     let bad = |reason: String| ServerError::BadAddress {
         address: address.to_string(),
         reason,
@@ -295,7 +307,7 @@ pub fn bind_listener(address: &str) -> Result<TcpListener, ServerError> {
     })
 }
 
-fn listen_socket(address: SocketAddr) -> io::Result<TcpListener> {
+fn listen_socket(address: SocketAddr) -> io::Result<StdTcpListener> {
     let socket = Socket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -309,7 +321,7 @@ fn listen_socket(address: SocketAddr) -> io::Result<TcpListener> {
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     socket.listen(LISTEN_BACKLOG)?;
-    TcpListener::from_std(StdTcpListener::from(socket))
+    Ok(StdTcpListener::from(socket))
 }
 
 /// What to do after a failed `accept`.
@@ -471,10 +483,17 @@ async fn relay_connection(
 
 /// Writes the whole header before any client byte, bounded by `timeout` (a backend
 /// that accepts but never reads must not pin the connection forever).
-pub async fn write_header<W: AsyncWrite + Unpin>(backend: &mut W, header: &[u8], timeout: Duration) -> io::Result<()> {
+pub async fn write_header<W: AsyncWrite + Unpin>(
+    backend: &mut W,
+    header: &[u8],
+    timeout: Duration,
+) -> io::Result<()> {
     match tokio::time::timeout(timeout, backend.write_all(header)).await {
         Ok(result) => result,
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("i/o timeout after {timeout:?}"))),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("i/o timeout after {timeout:?}"),
+        )),
     }
 }
 
@@ -486,7 +505,9 @@ mod tests {
     async fn header_write_to_a_peer_that_never_reads_times_out() {
         let (mut writer, _reader) = tokio::io::duplex(8);
         let started = std::time::Instant::now();
-        let err = write_header(&mut writer, &[b'x'; 64], Duration::from_millis(100)).await.unwrap_err();
+        let err = write_header(&mut writer, &[b'x'; 64], Duration::from_millis(100))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(started.elapsed() < Duration::from_millis(500));
     }
@@ -496,9 +517,13 @@ mod tests {
         let (mut writer, mut reader) = tokio::io::duplex(8);
         let read = tokio::spawn(async move {
             let mut all = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut all).await.map(|_| all)
+            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut all)
+                .await
+                .map(|_| all)
         });
-        write_header(&mut writer, &[b'x'; 64], Duration::from_millis(500)).await.unwrap();
+        write_header(&mut writer, &[b'x'; 64], Duration::from_millis(500))
+            .await
+            .unwrap();
         drop(writer);
         assert_eq!(read.await.unwrap().unwrap(), vec![b'x'; 64]);
     }
@@ -524,8 +549,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn bad_listen_addresses() {
+    #[test]
+    fn bad_listen_addresses() {
         assert!(matches!(
             bind_listener("not-a-host:not-a-port"),
             Err(ServerError::BadAddress { .. })
@@ -541,8 +566,8 @@ mod tests {
         assert!(err.to_string().contains(&address));
     }
 
-    #[tokio::test]
-    async fn port_only_binds_every_interface() {
+    #[test]
+    fn port_only_binds_every_interface() {
         let listener = bind_listener(":0").unwrap();
         assert!(listener.local_addr().unwrap().ip().is_unspecified());
     }

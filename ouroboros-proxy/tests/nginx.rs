@@ -11,7 +11,11 @@ use sha2::{Digest, Sha256};
 use support::*;
 
 fn proxy_to(nginx: &Nginx, version: ProxyVersion, splice: bool) -> InProcessProxy {
-    let mut config = base_config("127.0.0.1", nginx.proxy_protocol_port, nginx.tls_port.unwrap_or(1));
+    let mut config = base_config(
+        "127.0.0.1",
+        nginx.proxy_protocol_port,
+        nginx.tls_port.unwrap_or(1),
+    );
     config.proxy_version = version;
     config.splice = splice;
     if nginx.tls_port.is_some() {
@@ -22,37 +26,63 @@ fn proxy_to(nginx: &Nginx, version: ProxyVersion, splice: bool) -> InProcessProx
 
 #[test]
 fn nginx_sees_the_real_client_address_and_port() {
-    let Some(nginx) = Nginx::start("nginx_sees_the_real_client_address_and_port") else { return };
+    let Some(nginx) = Nginx::start("nginx_sees_the_real_client_address_and_port") else {
+        return;
+    };
     for splice in [true, false] {
         let proxy = proxy_to(&nginx, ProxyVersion::V1, splice);
         let mut stream = connect(proxy.http());
         let client_port = stream.local_addr().unwrap().port();
-        write!(stream, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let response = read_response(&mut BufReader::new(stream));
         assert_eq!(response.status, 200);
         assert_eq!(response.body, b"ok\n");
         assert_eq!(response.header("X-PP-Addr"), Some("127.0.0.1"));
-        assert_eq!(response.header("X-PP-Port"), Some(client_port.to_string().as_str()));
+        assert_eq!(
+            response.header("X-PP-Port"),
+            Some(client_port.to_string().as_str())
+        );
         // The destination is the relay's own listen port, not the backend's.
-        assert_eq!(response.header("X-PP-Server-Port"), Some(proxy.http().port().to_string().as_str()));
+        assert_eq!(
+            response.header("X-PP-Server-Port"),
+            Some(proxy.http().port().to_string().as_str())
+        );
     }
 }
 
 #[test]
 fn bare_request_to_the_proxy_protocol_listener_fails() {
-    let Some(nginx) = Nginx::start("bare_request_to_the_proxy_protocol_listener_fails") else { return };
+    let Some(nginx) = Nginx::start("bare_request_to_the_proxy_protocol_listener_fails") else {
+        return;
+    };
     let mut stream = connect(([127, 0, 0, 1], nginx.proxy_protocol_port).into());
-    write!(stream, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    assert!(!String::from_utf8_lossy(&answer).contains(" 200 "), "nginx accepted a request without a header");
+    assert!(
+        !String::from_utf8_lossy(&answer).contains(" 200 "),
+        "nginx accepted a request without a header"
+    );
     // The plain listener of the same nginx serves the same request.
-    assert_eq!(http_get(([127, 0, 0, 1], nginx.plain_port).into(), "/echo").status, 200);
+    assert_eq!(
+        http_get(([127, 0, 0, 1], nginx.plain_port).into(), "/echo").status,
+        200
+    );
 }
 
 #[test]
 fn keep_alive_carries_the_header_once() {
-    let Some(nginx) = Nginx::start("keep_alive_carries_the_header_once") else { return };
+    let Some(nginx) = Nginx::start("keep_alive_carries_the_header_once") else {
+        return;
+    };
     let proxy = proxy_to(&nginx, ProxyVersion::V1, true);
     let stream = connect(proxy.http());
     let mut writer = stream.try_clone().unwrap();
@@ -62,18 +92,33 @@ fn keep_alive_carries_the_header_once() {
         write!(writer, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
         let response = read_response(&mut reader);
         assert_eq!(response.status, 200, "request {i}");
-        assert_eq!(response.header("X-Connection-Requests"), Some(i.to_string().as_str()));
-        seen.push((response.header("X-Connection").unwrap().to_string(), response.header("X-PP-Port").unwrap().to_string()));
+        assert_eq!(
+            response.header("X-Connection-Requests"),
+            Some(i.to_string().as_str())
+        );
+        seen.push((
+            response.header("X-Connection").unwrap().to_string(),
+            response.header("X-PP-Port").unwrap().to_string(),
+        ));
     }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "one backend connection, one header: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "one backend connection, one header: {seen:?}"
+    );
 }
 
 #[test]
 fn client_half_close_still_gets_the_response() {
-    let Some(nginx) = Nginx::start("client_half_close_still_gets_the_response") else { return };
+    let Some(nginx) = Nginx::start("client_half_close_still_gets_the_response") else {
+        return;
+    };
     let proxy = proxy_to(&nginx, ProxyVersion::V1, true);
     let mut stream = connect(proxy.http());
-    write!(stream, "GET /files/hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /files/hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
     let response = read_response(&mut BufReader::new(stream));
     assert_eq!(response.status, 200);
@@ -82,22 +127,33 @@ fn client_half_close_still_gets_the_response() {
 
 #[test]
 fn proxy_protocol_v2_is_accepted_by_nginx() {
-    let Some(nginx) = Nginx::start("proxy_protocol_v2_is_accepted_by_nginx") else { return };
+    let Some(nginx) = Nginx::start("proxy_protocol_v2_is_accepted_by_nginx") else {
+        return;
+    };
     let proxy = proxy_to(&nginx, ProxyVersion::V2, true);
     let mut stream = connect(proxy.http());
     let client_port = stream.local_addr().unwrap().port();
-    write!(stream, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let response = read_response(&mut BufReader::new(stream));
     assert_eq!(response.status, 200);
     assert_eq!(response.header("X-PP-Addr"), Some("127.0.0.1"));
-    assert_eq!(response.header("X-PP-Port"), Some(client_port.to_string().as_str()));
+    assert_eq!(
+        response.header("X-PP-Port"),
+        Some(client_port.to_string().as_str())
+    );
 }
 
 const BIG: u64 = 256 * 1024 * 1024;
 
 #[test]
 fn transfer_of_256_mib_keeps_its_sha256_both_ways() {
-    let Some(nginx) = Nginx::start("transfer_of_256_mib_keeps_its_sha256_both_ways") else { return };
+    let Some(nginx) = Nginx::start("transfer_of_256_mib_keeps_its_sha256_both_ways") else {
+        return;
+    };
     let proxy = proxy_to(&nginx, ProxyVersion::V1, true);
     let mut chunk = vec![0u8; 1024 * 1024];
 
@@ -114,7 +170,11 @@ fn transfer_of_256_mib_keeps_its_sha256_both_ways() {
     }
     let expected = expected.finalize();
     let mut stream = connect(proxy.http());
-    write!(stream, "GET /files/big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /files/big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut got = Sha256::new();
     let mut received = 0u64;
     let response = read_response_with(&mut BufReader::with_capacity(1 << 20, stream), |bytes| {
@@ -137,7 +197,11 @@ fn transfer_of_256_mib_keeps_its_sha256_both_ways() {
         stream.write_all(&chunk).unwrap();
     }
     let response = read_response(&mut BufReader::new(stream));
-    assert!(matches!(response.status, 201 | 204), "PUT answered {}", response.status);
+    assert!(
+        matches!(response.status, 201 | 204),
+        "PUT answered {}",
+        response.status
+    );
     let mut stored = Sha256::new();
     let mut file = std::fs::File::open(nginx.www().join("files/up.bin")).unwrap();
     let mut total = 0u64;
@@ -152,18 +216,26 @@ fn transfer_of_256_mib_keeps_its_sha256_both_ways() {
     assert_eq!(total, BIG);
     assert_eq!(stored.finalize(), sent.finalize(), "upload corrupted");
     std::fs::remove_file(nginx.www().join("files/up.bin")).unwrap();
-    assert!(proxy.metrics.render().contains(&format!("ouroboros_proxy_bytes_total{{direction=\"backend-to-client\"}}")));
+    assert!(proxy.metrics.render().contains(&format!(
+        "ouroboros_proxy_bytes_total{{direction=\"backend-to-client\"}}"
+    )));
 }
 
 #[test]
 fn tls_passes_through_untouched() {
-    let Some(nginx) = Nginx::start("tls_passes_through_untouched") else { return };
+    let Some(nginx) = Nginx::start("tls_passes_through_untouched") else {
+        return;
+    };
     let Some(_) = nginx.tls_port else {
-        eprintln!("\n!!!!!!!! SKIPPING tls_passes_through_untouched: openssl not installed !!!!!!!!\n");
+        eprintln!(
+            "\n!!!!!!!! SKIPPING tls_passes_through_untouched: openssl not installed !!!!!!!!\n"
+        );
         return;
     };
     if !have_tool("curl") {
-        eprintln!("\n!!!!!!!! SKIPPING tls_passes_through_untouched: curl not installed !!!!!!!!\n");
+        eprintln!(
+            "\n!!!!!!!! SKIPPING tls_passes_through_untouched: curl not installed !!!!!!!!\n"
+        );
         return;
     }
     let proxy = proxy_to(&nginx, ProxyVersion::V1, true);
@@ -177,9 +249,16 @@ fn tls_passes_through_untouched() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
-    assert!(output.status.success(), "curl failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("x-pp-addr: 127.0.0.1"), "{text}");
-    assert!(text.contains(&format!("x-pp-server-port: {port}")), "{text}");
+    assert!(
+        text.contains(&format!("x-pp-server-port: {port}")),
+        "{text}"
+    );
     assert!(text.ends_with("ok\n"), "{text}");
 }

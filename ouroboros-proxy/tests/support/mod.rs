@@ -19,7 +19,11 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A port that was free a moment ago (the usual small race is acceptable in tests).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A unique scratch directory, removed on drop.
@@ -29,7 +33,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("ouroboros-proxy-{tag}-{}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("ouroboros-proxy-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
@@ -75,10 +80,16 @@ impl InProcessProxy {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 let server = Server::bind(config).map_err(|e| e.to_string())?;
-                ready_tx.send((server.local_addrs(), server.metrics())).unwrap();
+                ready_tx
+                    .send((server.local_addrs(), server.metrics()))
+                    .unwrap();
                 server
                     .run(async {
                         let _ = shutdown_rx.await;
@@ -87,8 +98,15 @@ impl InProcessProxy {
                     .map_err(|e| e.to_string())
             })
         });
-        let (addrs, metrics) = ready_rx.recv_timeout(IO_TIMEOUT).expect("proxy failed to bind");
-        InProcessProxy { addrs, metrics, shutdown: Some(shutdown_tx), thread: Some(thread) }
+        let (addrs, metrics) = ready_rx
+            .recv_timeout(IO_TIMEOUT)
+            .expect("proxy failed to bind");
+        InProcessProxy {
+            addrs,
+            metrics,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
     }
 
     pub fn http(&self) -> SocketAddr {
@@ -184,7 +202,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -192,9 +213,13 @@ impl Response {
 pub fn read_response_with(reader: &mut impl BufRead, mut sink: impl FnMut(&[u8])) -> Response {
     let mut status_line = String::new();
     reader.read_line(&mut status_line).unwrap();
-    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        panic!("not an HTTP response: {status_line:?}");
-    });
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            panic!("not an HTTP response: {status_line:?}");
+        });
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
@@ -217,13 +242,20 @@ pub fn read_response_with(reader: &mut impl BufRead, mut sink: impl FnMut(&[u8])
         let want = remaining.min(buffer.len() as u64) as usize;
         let n = reader.read(&mut buffer[..want]).unwrap();
         if n == 0 {
-            assert!(length.is_none(), "body ended early: {remaining} bytes missing");
+            assert!(
+                length.is_none(),
+                "body ended early: {remaining} bytes missing"
+            );
             break;
         }
         sink(&buffer[..n]);
         remaining -= n as u64;
     }
-    Response { status, headers, body: Vec::new() }
+    Response {
+        status,
+        headers,
+        body: Vec::new(),
+    }
 }
 
 pub fn read_response(reader: &mut impl BufRead) -> Response {
@@ -236,7 +268,11 @@ pub fn read_response(reader: &mut impl BufRead) -> Response {
 /// One `GET` with `Connection: close` on a fresh connection.
 pub fn http_get(address: SocketAddr, path: &str) -> Response {
     let mut stream = connect(address);
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     read_response(&mut BufReader::new(stream))
 }
 
@@ -251,12 +287,22 @@ pub struct Nginx {
 }
 
 pub fn nginx_binary() -> Option<PathBuf> {
-    let candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/usr/local/bin/nginx"];
+    let candidates = [
+        "/usr/sbin/nginx",
+        "/usr/local/sbin/nginx",
+        "/usr/bin/nginx",
+        "/usr/local/bin/nginx",
+    ];
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
 pub fn have_tool(name: &str) -> bool {
-    Command::new(name).arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+    Command::new(name)
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
 }
 
 fn wait_for_port(port: u16, child: &mut Child) {
@@ -288,7 +334,11 @@ impl Nginx {
         let (pp, plain) = (free_port(), free_port());
         let tls_port = tls.then(free_port);
         // SAFETY: geteuid has no preconditions.
-        let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
+        let user = if unsafe { libc::geteuid() } == 0 {
+            "user root root;"
+        } else {
+            ""
+        };
         let headers = "add_header X-PP-Addr $proxy_protocol_addr always;\n\
                        add_header X-PP-Port $proxy_protocol_port always;\n\
                        add_header X-PP-Server-Port $proxy_protocol_server_port always;\n\
@@ -334,7 +384,13 @@ impl Nginx {
         if let Some(port) = tls_port {
             wait_for_port(port, &mut child);
         }
-        Some(Nginx { dir, proxy_protocol_port: pp, plain_port: plain, tls_port, child })
+        Some(Nginx {
+            dir,
+            proxy_protocol_port: pp,
+            plain_port: plain,
+            tls_port,
+            child,
+        })
     }
 
     pub fn www(&self) -> PathBuf {
@@ -361,7 +417,17 @@ impl Drop for Nginx {
 /// A throw-away self-signed certificate for `localhost`.
 fn generate_certificate(dir: &Path) -> bool {
     Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
         .args(["-addext", "subjectAltName=DNS:localhost"])
         .arg("-keyout")
         .arg(dir.join("key.pem"))
@@ -394,7 +460,9 @@ impl PseudoRandom {
 
 /// Open descriptors of this process.
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {

@@ -1,0 +1,339 @@
+//! Data-path behaviour of the in-process relay against small local backends.
+
+mod support;
+
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use ouroboros_proxy::config::ProxyConfig;
+use ouroboros_proxy::server::{Server, ServerError};
+use support::*;
+
+fn echo_proxy(splice: bool) -> (InProcessProxy, EchoBackend) {
+    let backend = echo_backend();
+    let mut config = base_config("127.0.0.1", backend.port, backend.port);
+    config.splice = splice;
+    (InProcessProxy::start(config), backend)
+}
+
+#[test]
+fn loopback_echo_with_a_tcp4_header() {
+    for splice in [true, false] {
+        let (proxy, backend) = echo_proxy(splice);
+        let mut stream = connect(proxy.http());
+        let client_port = stream.local_addr().unwrap().port();
+        stream.write_all(b"hello relay").unwrap();
+        let mut echoed = [0u8; 11];
+        stream.read_exact(&mut echoed).unwrap();
+        assert_eq!(&echoed, b"hello relay");
+        let header = backend.headers.recv_timeout(IO_TIMEOUT).unwrap();
+        assert_eq!(
+            header,
+            format!(
+                "PROXY TCP4 127.0.0.1 127.0.0.1 {client_port} {}\r\n",
+                proxy.http().port()
+            )
+        );
+    }
+}
+
+#[test]
+fn payload_of_4_mib_survives_a_half_close() {
+    for splice in [true, false] {
+        let (proxy, _backend) = echo_proxy(splice);
+        let stream = connect(proxy.http());
+        let mut payload = vec![0u8; 4 * 1024 * 1024];
+        PseudoRandom::new(3).fill(&mut payload);
+        let mut writer = stream.try_clone().unwrap();
+        let to_send = payload.clone();
+        let sender = std::thread::spawn(move || {
+            writer.write_all(&to_send).unwrap();
+            writer.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut received = Vec::new();
+        BufReader::new(stream).read_to_end(&mut received).unwrap();
+        sender.join().unwrap();
+        assert!(
+            received == payload,
+            "splice={splice}: {} bytes back, differ",
+            received.len()
+        );
+    }
+}
+
+#[test]
+fn refused_backend_closes_the_client_promptly_without_bytes() {
+    let port = free_port();
+    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let mut stream = connect(proxy.http());
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let mut buffer = [0u8; 16];
+    let read = stream.read(&mut buffer).unwrap_or(0);
+    assert_eq!(read, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(wait_until(Duration::from_secs(2), || {
+        proxy
+            .metrics
+            .render()
+            .contains("ouroboros_proxy_dial_failures_total{cause=\"connection-refused\"} 1")
+    }));
+}
+
+#[test]
+fn backend_that_closes_after_the_header_gives_a_clean_eof() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = read_header_line(&mut stream);
+        }
+    });
+    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let mut stream = connect(proxy.http());
+    stream.write_all(b"anything").unwrap();
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let _ = stream.read_to_end(&mut all);
+    assert!(all.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn clients_that_reset_do_not_hurt_the_server() {
+    let (proxy, _backend) = echo_proxy(true);
+    for _ in 0..10 {
+        let stream = connect(proxy.http());
+        (&stream).write_all(b"partial").unwrap();
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(stream);
+    }
+    let mut stream = connect(proxy.http());
+    stream.write_all(b"still up").unwrap();
+    let mut back = [0u8; 8];
+    stream.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"still up");
+}
+
+#[test]
+fn shutdown_returns_quickly_and_refuses_new_connects() {
+    let (mut proxy, _backend) = echo_proxy(true);
+    let address = proxy.http();
+    // Ten round trips first; afterwards nothing may be left behind.
+    let baseline = open_fds();
+    for i in 0..10u8 {
+        let mut stream = connect(address);
+        stream.write_all(&[i; 100]).unwrap();
+        let mut back = [0u8; 100];
+        stream.read_exact(&mut back).unwrap();
+        assert_eq!(back, [i; 100]);
+    }
+    assert!(
+        wait_until(Duration::from_secs(3), || proxy.metrics.active() == 0),
+        "connections leaked"
+    );
+    let took = proxy.stop();
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert!(
+        TcpStream::connect(address).is_err(),
+        "listener still accepting"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || open_fds() <= baseline + 3),
+        "fds {} > {baseline}",
+        open_fds()
+    );
+}
+
+#[test]
+fn each_listener_forwards_to_its_own_backend_port() {
+    let http_backend = echo_backend();
+    let https_backend = echo_backend();
+    let mut config = base_config("127.0.0.1", http_backend.port, https_backend.port);
+    config.listen_https = Some("127.0.0.1:0".into());
+    let proxy = InProcessProxy::start(config);
+    for (address, backend) in [
+        (proxy.http(), &http_backend),
+        (proxy.https(), &https_backend),
+    ] {
+        let mut stream = connect(address);
+        stream.write_all(b"x").unwrap();
+        let mut back = [0u8; 1];
+        stream.read_exact(&mut back).unwrap();
+        let header = backend.headers.recv_timeout(IO_TIMEOUT).unwrap();
+        assert!(
+            header.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 "),
+            "{header}"
+        );
+        assert!(
+            header.ends_with(&format!(" {}\r\n", address.port())),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn failed_bind_releases_the_ports_bound_before_it() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let http_port = free_port();
+    let mut config: ProxyConfig = base_config("127.0.0.1", 80, 443);
+    config.listen_http = Some(format!("127.0.0.1:{http_port}"));
+    config.listen_https = Some(taken.local_addr().unwrap().to_string());
+    let err = Server::bind(config).err().expect("bind must fail");
+    assert!(matches!(err, ServerError::Bind { .. }), "{err}");
+    TcpListener::bind(("127.0.0.1", http_port)).expect("HTTP port must be free again");
+}
+
+#[test]
+fn idle_connections_are_closed_after_the_idle_timeout() {
+    let backend = echo_backend();
+    let mut config = base_config("127.0.0.1", backend.port, backend.port);
+    config.idle_timeout = Some(Duration::from_millis(300));
+    let proxy = InProcessProxy::start(config);
+    let mut stream = connect(proxy.http());
+    stream.write_all(b"x").unwrap();
+    let mut back = [0u8; 1];
+    stream.read_exact(&mut back).unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    assert!(proxy
+        .metrics
+        .render()
+        .contains("ouroboros_proxy_idle_timeouts_total 1"));
+}
+
+#[test]
+fn connections_over_the_limit_are_closed_and_counted() {
+    let backend = echo_backend();
+    let mut config = base_config("127.0.0.1", backend.port, backend.port);
+    config.max_connections = 2;
+    let proxy = InProcessProxy::start(config);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect(proxy.http());
+        stream.write_all(b"x").unwrap();
+        let mut back = [0u8; 1];
+        stream.read_exact(&mut back).unwrap();
+        held.push(stream);
+    }
+    let mut third = connect(proxy.http());
+    let _ = third.write_all(b"x");
+    let mut buffer = [0u8; 1];
+    assert_eq!(third.read(&mut buffer).unwrap_or(0), 0);
+    assert!(proxy
+        .metrics
+        .render()
+        .contains("ouroboros_proxy_connections_rejected_total{reason=\"max-connections\"} 1"));
+    drop(held);
+    assert!(wait_until(Duration::from_secs(3), || proxy
+        .metrics
+        .active()
+        == 0));
+    let mut fourth = connect(proxy.http());
+    fourth.write_all(b"y").unwrap();
+    fourth.read_exact(&mut buffer).unwrap();
+    assert_eq!(&buffer, b"y");
+}
+
+#[test]
+fn a_slow_reader_does_not_stall_other_clients() {
+    let (proxy, _backend) = echo_proxy(true);
+    // This client writes and never reads its echo: every buffer on its path fills up and
+    // its writes stop (bounded buffering), while other clients carry on.
+    let slow = connect(proxy.http());
+    let mut slow_writer = slow.try_clone().unwrap();
+    slow_writer
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let chunk = vec![7u8; 1024 * 1024];
+    let mut sent = 0;
+    for _ in 0..256 {
+        match slow_writer.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(
+        sent < 256 * 1024 * 1024,
+        "back-pressure never reached the slow client"
+    );
+    let started = Instant::now();
+    for i in 0..20u8 {
+        let mut stream = connect(proxy.http());
+        stream.write_all(&[i; 512]).unwrap();
+        let mut back = [0u8; 512];
+        stream.read_exact(&mut back).unwrap();
+        assert_eq!(back, [i; 512]);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "others stalled: {:?}",
+        started.elapsed()
+    );
+    drop(slow);
+}
+
+#[test]
+fn readiness_follows_the_backend() {
+    let port = free_port();
+    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let response = http_get(proxy.health(), "/readyz");
+    assert_eq!(response.status, 503);
+    let body = String::from_utf8(response.body.clone()).unwrap();
+    assert!(
+        body.starts_with("backend unreachable (connection-refused): "),
+        "{body}"
+    );
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(http_get(proxy.health(), "/healthz").status, 200);
+    let _backend = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    assert_eq!(http_get(proxy.health(), "/readyz").status, 200);
+    assert_eq!(http_get(proxy.health(), "/readyz/").status, 404);
+    let metrics = http_get(proxy.health(), "/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(String::from_utf8(metrics.body)
+        .unwrap()
+        .contains("# TYPE ouroboros_proxy_connection_duration_seconds histogram"));
+}
+
+#[test]
+fn unresolvable_backend_is_dns_nxdomain() {
+    let proxy = InProcessProxy::start(base_config(
+        "ingress-nginx-controller.ingress-nginx.invalid",
+        80,
+        443,
+    ));
+    let response = http_get(proxy.health(), "/readyz");
+    assert_eq!(response.status, 503);
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(
+        body.contains("(dns-nxdomain)") && body.contains("ingress-nginx.invalid"),
+        "{body}"
+    );
+    let mut stream = connect(proxy.http());
+    let mut buffer = [0u8; 1];
+    assert_eq!(stream.read(&mut buffer).unwrap_or(0), 0);
+    assert!(wait_until(Duration::from_secs(2), || {
+        proxy
+            .metrics
+            .render()
+            .contains("ouroboros_proxy_dial_failures_total{cause=\"dns-nxdomain\"} 1")
+    }));
+}
