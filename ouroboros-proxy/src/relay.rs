@@ -214,6 +214,25 @@ mod splice_pump {
         }
     }
 
+    /// How many bytes (0 or 1) are waiting, without consuming them; 0 means EOF.
+    fn peek(fd: RawFd) -> io::Result<usize> {
+        let mut byte = 0u8;
+        // SAFETY: reads at most one byte into a local.
+        let seen = unsafe {
+            libc::recv(
+                fd,
+                (&mut byte as *mut u8).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if seen < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(seen as usize)
+        }
+    }
+
     fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
         // SAFETY: plain syscall on descriptors that outlive the call; null offsets mean
         // "use and advance the file position", which is what sockets and pipes need.
@@ -249,7 +268,17 @@ mod splice_pump {
             source.readable().await?;
             let pipe = match &pipe {
                 Some(pipe) => pipe,
-                None => pipe.insert(Pipe::new()?),
+                None => {
+                    // Readiness can be reported before any byte arrives (for example right
+                    // after registration); only real data justifies the two descriptors
+                    // of a pipe, so idle connections keep costing just their sockets.
+                    match source.try_io(Interest::READABLE, || peek(source.as_raw_fd())) {
+                        Ok(0) => return Ok(()),
+                        Ok(_) => pipe.insert(Pipe::new()?),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
             };
             let filled = match source.try_io(Interest::READABLE, || {
                 splice(source.as_raw_fd(), pipe.write.as_raw_fd(), SPLICE_CHUNK)

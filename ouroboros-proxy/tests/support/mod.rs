@@ -322,6 +322,11 @@ fn wait_for_port(port: u16, child: &mut Child) {
 impl Nginx {
     /// Starts nginx, or returns `None` after a loud message when nginx is not installed.
     pub fn start(test: &str) -> Option<Nginx> {
+        Nginx::start_with(test, 4096)
+    }
+
+    /// As [`Nginx::start`], with room for `worker_connections` concurrent connections.
+    pub fn start_with(test: &str, worker_connections: usize) -> Option<Nginx> {
         let Some(binary) = nginx_binary() else {
             eprintln!("\n!!!!!!!! SKIPPING {test}: nginx not installed (apt-get install nginx-light) !!!!!!!!\n");
             return None;
@@ -358,14 +363,15 @@ impl Nginx {
         };
         let config = format!(
             "daemon off;\nmaster_process on;\nworker_processes 1;\n{user}\npid {r}/nginx.pid;\nerror_log stderr crit;\n\
-             worker_rlimit_nofile 8192;\nevents {{ worker_connections 4096; }}\n\
+             worker_rlimit_nofile {rlimit};\nevents {{ worker_connections {worker_connections}; }}\n\
              http {{\n access_log off;\n client_max_body_size 0;\n keepalive_requests 1000;\n\
              client_body_temp_path {r}/tmp_body; proxy_temp_path {r}/tmp_proxy; fastcgi_temp_path {r}/tmp_fastcgi;\n\
              uwsgi_temp_path {r}/tmp_uwsgi; scgi_temp_path {r}/tmp_scgi;\n\
              server {{ listen 127.0.0.1:{pp} proxy_protocol; root {r}/www; {headers} {locations} }}\n\
              server {{ listen 127.0.0.1:{plain}; root {r}/www; {headers} {locations} }}\n\
              {tls_server}\n}}\n",
-            r = root.display()
+            r = root.display(),
+            rlimit = worker_connections + 64,
         );
         std::fs::write(root.join("nginx.conf"), config).unwrap();
         let mut child = Command::new(binary)
