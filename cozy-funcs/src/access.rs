@@ -1,0 +1,141 @@
+//! Reading template values the way Go's reflection sees Helm data.
+//!
+//! Helm data is `map[string]interface{}`, `[]interface{}`, strings, bools, `int`/`int64`
+//! and `float64`. [`GoValue`] classifies a minijinja value into those shapes so every function
+//! can match on it once.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::{Value, ValueKind};
+
+use crate::mutable_map::MutableMap;
+
+/// A template value seen through Go's type system.
+#[derive(Debug, Clone)]
+pub enum GoValue {
+    /// `nil`: undefined, none, or a missing map key.
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    /// Anything without a Go counterpart (functions, macros, opaque objects).
+    Other(String),
+}
+
+impl GoValue {
+    /// Classifies `value`.
+    pub fn of(value: &Value) -> GoValue {
+        match value.kind() {
+            ValueKind::Undefined | ValueKind::None => GoValue::Nil,
+            ValueKind::Bool => GoValue::Bool(value.is_true()),
+            ValueKind::Number => number_of(value),
+            ValueKind::String => GoValue::Str(value.as_str().unwrap_or_default().to_string()),
+            ValueKind::Bytes => GoValue::Str(
+                String::from_utf8_lossy(value.as_bytes().unwrap_or_default()).into_owned(),
+            ),
+            ValueKind::Seq | ValueKind::Iterable => {
+                GoValue::Seq(seq_items(value).unwrap_or_default())
+            }
+            ValueKind::Map => GoValue::Map(map_entries(value).unwrap_or_default()),
+            _ => GoValue::Other(value.to_string()),
+        }
+    }
+}
+
+fn number_of(value: &Value) -> GoValue {
+    if value.is_integer() {
+        if let Some(i) = value.as_i64() {
+            return GoValue::Int(i);
+        }
+        if let Ok(u) = u64::try_from(value.clone()) {
+            return GoValue::Uint(u);
+        }
+    }
+    GoValue::Float(f64::try_from(value.clone()).unwrap_or(f64::NAN))
+}
+
+/// The entries of a map value (a mutable map or any minijinja map), keyed by their string form.
+pub fn map_entries(value: &Value) -> Option<BTreeMap<String, Value>> {
+    if let Some(map) = value.downcast_object_ref::<MutableMap>() {
+        return Some(map.snapshot());
+    }
+    if value.kind() != ValueKind::Map {
+        return None;
+    }
+    let mut entries = BTreeMap::new();
+    for key in value.try_iter().ok()? {
+        let item = value.get_item(&key).unwrap_or_default();
+        let key = match key.as_str() {
+            Some(s) => s.to_string(),
+            None => key.to_string(),
+        };
+        entries.insert(key, item);
+    }
+    Some(entries)
+}
+
+/// The items of a sequence value.
+pub fn seq_items(value: &Value) -> Option<Vec<Value>> {
+    match value.kind() {
+        ValueKind::Seq | ValueKind::Iterable => Some(value.try_iter().ok()?.collect()),
+        _ => None,
+    }
+}
+
+/// Go's `%T` name of a value's dynamic type, as Sprig's `typeOf` prints it.
+///
+/// minijinja has one integer type; it is reported as Go's `int` (what template literals,
+/// `len` and `int` produce).
+pub fn go_type_name(value: &Value) -> String {
+    match GoValue::of(value) {
+        GoValue::Nil => "<nil>".into(),
+        GoValue::Bool(_) => "bool".into(),
+        GoValue::Int(_) => "int".into(),
+        GoValue::Uint(_) => "uint64".into(),
+        GoValue::Float(_) => "float64".into(),
+        GoValue::Str(_) => "string".into(),
+        GoValue::Seq(_) => "[]interface {}".into(),
+        GoValue::Map(_) => "map[string]interface {}".into(),
+        GoValue::Other(_) => "func".into(),
+    }
+}
+
+/// Go's `reflect.Kind` name of a value, as Sprig's `kindOf` prints it.
+pub fn go_kind_name(value: &Value) -> &'static str {
+    match GoValue::of(value) {
+        GoValue::Nil => "invalid",
+        GoValue::Bool(_) => "bool",
+        GoValue::Int(_) => "int",
+        GoValue::Uint(_) => "uint64",
+        GoValue::Float(_) => "float64",
+        GoValue::Str(_) => "string",
+        GoValue::Seq(_) => "slice",
+        GoValue::Map(_) => "map",
+        GoValue::Other(_) => "func",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_numbers_by_go_type() {
+        assert!(matches!(GoValue::of(&Value::from(3)), GoValue::Int(3)));
+        assert!(matches!(GoValue::of(&Value::from(3.0)), GoValue::Float(f) if f == 3.0));
+        assert_eq!(go_type_name(&Value::from(1.5)), "float64");
+        assert_eq!(go_kind_name(&Value::UNDEFINED), "invalid");
+    }
+
+    #[test]
+    fn reads_plain_maps_in_key_order() {
+        let value = Value::from(minijinja::value::Serde(serde_json::json!({"b": 1, "a": 2})));
+        let keys: Vec<String> = map_entries(&value).unwrap().into_keys().collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(go_type_name(&value), "map[string]interface {}");
+    }
+}

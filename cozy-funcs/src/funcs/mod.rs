@@ -1,0 +1,44 @@
+//! The Helm function table, grouped by subject. Every function takes its arguments in Helm's
+//! order; `register` adapts them to minijinja's function and filter calling conventions.
+
+use minijinja::value::Value;
+
+use crate::error::FuncResult;
+
+mod dicts;
+mod fmt;
+mod lists;
+mod logic;
+mod math;
+mod regex;
+mod semver;
+mod serialization;
+mod strings;
+mod types;
+mod url;
+
+pub use dicts::deep_copy;
+pub use semver::{Constraints, Version};
+pub use url::{parse_url, UrlParts};
+
+/// A Helm function: arguments in Helm's order (the piped value last).
+pub type HelmFn = fn(&[Value]) -> FuncResult;
+
+/// Every function of the library, by Helm name.
+pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
+    [
+        strings::FUNCS,
+        lists::FUNCS,
+        dicts::FUNCS,
+        logic::FUNCS,
+        math::FUNCS,
+        types::FUNCS,
+        serialization::FUNCS,
+        regex::FUNCS,
+        semver::FUNCS,
+        url::FUNCS,
+        fmt::FUNCS,
+    ]
+    .into_iter()
+    .flat_map(|table| table.iter().copied())
+}
