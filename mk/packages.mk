@@ -15,7 +15,7 @@ snapshots-packages:
 	CARGO_TARGET_DIR=$(PACKAGES_TARGET_DIR) $(CARGO) test -p cozy-render --test package_snapshots
 
 snapshots-review:
-	CARGO_TARGET_DIR=$(PACKAGES_TARGET_DIR) cargo insta review --workspace-root . --snapshot-path snapshots 2>/dev/null || cargo insta review
+	cargo insta review --workspace-root .
 
 preview-tenant: build
 	$(COZY) template tenant-demo packages/apps/kubernetes -n tenant-demo \
