@@ -10,3 +10,9 @@ values-fixtures:
 
 test-values:
 	$(CARGO) test -p cozy-values
+
+# The YAML reader and the --set parsers under libFuzzer (needs nightly and cargo-fuzz).
+.PHONY: fuzz-values
+fuzz-values:
+	cd cozy-values/fuzz && cargo +nightly fuzz run yaml -- -max_total_time=$${FUZZ_SECONDS:-60}
+	cd cozy-values/fuzz && cargo +nightly fuzz run set -- -max_total_time=$${FUZZ_SECONDS:-60}

@@ -24,6 +24,8 @@ pub enum ValueLayer {
     SetJson(String),
     /// `--set-file EXPR`.
     SetFile(String),
+    /// `--set-literal EXPR`.
+    SetLiteral(String),
     /// A ready map (e.g. a test suite's `values`/`set`), named for messages. Applied with the
     /// files, in order.
     Literal { origin: String, values: Map },
@@ -31,7 +33,7 @@ pub enum ValueLayer {
 
 impl ValueLayer {
     /// Helm applies layers by kind, not by command-line position: all `-f` files, then every
-    /// `--set-json`, `--set`, `--set-string`, `--set-file` (checked with Helm 4:
+    /// `--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal` (checked with Helm 4:
     /// `--set-string a=3 --set a=1` yields `"3"`). Within a kind the given order holds.
     fn rank(&self) -> u8 {
         match self {
@@ -40,6 +42,7 @@ impl ValueLayer {
             ValueLayer::Set(_) => 2,
             ValueLayer::SetString(_) => 3,
             ValueLayer::SetFile(_) => 4,
+            ValueLayer::SetLiteral(_) => 5,
         }
     }
 }
@@ -87,12 +90,14 @@ pub(crate) fn merge_layers(
             ValueLayer::Set(expr)
             | ValueLayer::SetString(expr)
             | ValueLayer::SetJson(expr)
-            | ValueLayer::SetFile(expr) => {
+            | ValueLayer::SetFile(expr)
+            | ValueLayer::SetLiteral(expr) => {
                 let flag = match layer {
                     ValueLayer::Set(_) => SetFlag::Set,
                     ValueLayer::SetString(_) => SetFlag::SetString,
                     ValueLayer::SetJson(_) => SetFlag::SetJson,
-                    _ => SetFlag::SetFile,
+                    ValueLayer::SetFile(_) => SetFlag::SetFile,
+                    _ => SetFlag::SetLiteral,
                 };
                 let assigned = strvals::parse_with_paths(flag, expr, &mut user, base_dir)?;
                 let origin = Origin::Set {
@@ -217,14 +222,16 @@ mod tests {
     #[test]
     fn layers_apply_by_kind_like_helm() {
         let layers = [
+            ValueLayer::SetLiteral("c=x,y".into()),
             ValueLayer::SetString("a=3".into()),
-            ValueLayer::Set("a=1,b=1".into()),
+            ValueLayer::Set("a=1,b=1,c=2".into()),
             ValueLayer::SetJson("a=2".into()),
         ];
         let (user, origins) = merge_layers(&layers, Path::new(".")).unwrap();
         assert_eq!(user["a"], json!("3"));
+        assert_eq!(user["c"], json!("x,y"), "--set-literal applies last");
         assert_eq!(origins.get("a").unwrap().to_string(), "--set-string a=3");
-        assert_eq!(origins.get("b").unwrap().to_string(), "--set a=1,b=1");
+        assert_eq!(origins.get("b").unwrap().to_string(), "--set a=1,b=1,c=2");
     }
 
     #[test]

@@ -28,24 +28,39 @@ fn set_expressions_never_panic() {
     let mut errors = 0;
     for _ in 0..6_000 {
         let len = rng.below(14);
-        let expr: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
-        for parse in [strvals::parse_set, strvals::parse_set_string, strvals::parse_set_json, strvals::parse_set_literal] {
+        let expr: String = (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect();
+        for parse in [
+            strvals::parse_set,
+            strvals::parse_set_string,
+            strvals::parse_set_json,
+            strvals::parse_set_literal,
+        ] {
             let mut values = Map::new();
             if let Err(err) = parse(&expr, &mut values) {
                 errors += 1;
                 // Every error points inside the expression or just past its end.
                 if let cozy_values::ValuesError::Set { column, .. } = err {
-                    assert!(column >= 1 && column <= expr.chars().count() + 1, "{expr:?}: column {column}");
+                    assert!(
+                        column >= 1 && column <= expr.chars().count() + 1,
+                        "{expr:?}: column {column}"
+                    );
                 }
             }
         }
     }
-    assert!(errors > 300, "the generator should hit malformed input often");
+    assert!(
+        errors > 300,
+        "the generator should hit malformed input often"
+    );
 }
 
 #[test]
 fn mutated_yaml_never_panics() {
-    let seed = include_str!("fixtures/yaml/helm-scalars.yaml").as_bytes().to_vec();
+    let seed = include_str!("fixtures/yaml/helm-scalars.yaml")
+        .as_bytes()
+        .to_vec();
     let inserts = b"-:[]{}&*!|>'\"#,?%@` \n\t<";
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     for _ in 0..800 {

@@ -25,7 +25,10 @@ fn a_file_with_three_mistakes_reports_all_of_them_with_file_and_line() {
     let dir = fixtures();
     let chart = load_chart(&dir.join("chart"), "app", "");
     let computed = compute(&chart, &[ValueLayer::File("tenant.yaml".into())], &dir).unwrap();
-    let mut report: Vec<String> = validate(&chart, &computed).iter().map(ToString::to_string).collect();
+    let mut report: Vec<String> = validate(&chart, &computed)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     report.sort();
     assert_eq!(
         report,
@@ -50,7 +53,12 @@ fn set_flags_are_named_as_origins_and_subcharts_know_their_chart() {
     assert_eq!(port.chart_path, ["addon"]);
     assert_eq!(port.to_string(), "addon.port: 70000 is greater than the maximum of 65535 (set at --set addon.port=70000,image.extra=x)");
     let extra = violations.iter().find(|v| v.path == "image.extra").unwrap();
-    assert!(extra.message.contains("Additional properties are not allowed"), "{extra}");
+    assert!(
+        extra
+            .message
+            .contains("Additional properties are not allowed"),
+        "{extra}"
+    );
     assert!(extra.chart_path.is_empty());
 }
 
@@ -61,16 +69,24 @@ fn a_missing_required_value_points_at_the_parent() {
     let computed = compute(&chart, &[ValueLayer::Set("replicas=null".into())], &dir).unwrap();
     let violations = validate(&chart, &computed);
     assert_eq!(violations.len(), 1, "{violations:?}");
-    assert_eq!(violations[0].to_string(), "(root): \"replicas\" is a required property");
+    assert_eq!(
+        violations[0].to_string(),
+        "(root): \"replicas\" is a required property"
+    );
 }
 
 #[test]
 fn an_unreadable_ref_is_reported_not_panicked() {
     let dir = fixtures();
     let mut chart = load_chart(&dir.join("chart"), "app", "");
-    chart.schema = Some(serde_json::json!({"properties": {"image": {"$ref": "../schemas/missing.json"}}}));
+    chart.schema =
+        Some(serde_json::json!({"properties": {"image": {"$ref": "../schemas/missing.json"}}}));
     let computed = compute(&chart, &[], &dir).unwrap();
     let violations = validate(&chart, &computed);
     assert_eq!(violations.len(), 1, "{violations:?}");
-    assert!(violations[0].message.contains("missing.json"), "{}", violations[0]);
+    assert!(
+        violations[0].message.contains("missing.json"),
+        "{}",
+        violations[0]
+    );
 }
