@@ -33,6 +33,16 @@ fn values_file_reads_as_helm_reads_it() {
 }
 
 #[test]
+fn number_edge_cases_read_as_helm_reads_them() {
+    let text = include_str!("fixtures/yaml/helm-numbers.yaml");
+    let expected: Value =
+        serde_json::from_str(include_str!("fixtures/yaml/helm-numbers.json")).unwrap();
+    let parsed = yaml::parse_str(text, "values.yaml", NumberMode::Helm).unwrap();
+    assert_every_number_is_float(&parsed.value);
+    assert_eq!(parsed.value, all_floats(expected));
+}
+
+#[test]
 fn on_is_true_and_quoted_on_is_a_string() {
     let parsed = yaml::parse_str(
         "enabled: on\nquoted: \"on\"\nsingle: 'yes'\n",
@@ -142,6 +152,7 @@ fn values_that_json_cannot_hold_are_refused_with_their_line() {
         ("a: 1\n[x]: y\n", "must be a scalar"),
         ("a: 1\nb: !!int abc\n", "!!int"),
         ("a: 1\nb: *nope\n", "unknown anchor"),
+        ("a: 1\nb: -\n", ""),
     ] {
         let err = yaml::parse_str(text, "v.yaml", NumberMode::Helm).unwrap_err();
         let msg = err.to_string();

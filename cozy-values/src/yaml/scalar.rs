@@ -72,7 +72,13 @@ fn resolve_number(text: &str) -> Scalar {
 
 fn float_or_string(text: &str, plain: &str) -> Scalar {
     if is_yaml_float(plain) {
-        if let Ok(f) = plain.parse::<f64>() {
+        // Go's ParseFloat refuses overflow (`1e400`), so Helm keeps such text as a string.
+        if let Ok(f) =
+            plain
+                .parse::<f64>()
+                .map_err(drop)
+                .and_then(|f| if f.is_finite() { Ok(f) } else { Err(()) })
+        {
             return Scalar::Float(f);
         }
     }
@@ -227,6 +233,7 @@ mod tests {
             ("1e3", Float(1000.0)),
             ("1.5e+3", Float(1500.0)),
             ("-1.5E-1", Float(-0.15)),
+            ("3e-400", Float(0.0)),
         ];
         for (text, want) in cases {
             assert_eq!(&resolve_plain(text), want, "{text}");
