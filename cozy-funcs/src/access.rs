@@ -46,6 +46,39 @@ impl GoValue {
     }
 }
 
+/// Deepest nesting of lists and maps the library walks. Real data is far shallower; the limit
+/// stops a map that contains itself (`set $d "self" $d`) from recursing forever.
+pub const MAX_NESTING: usize = 200;
+
+/// The Go shape of a value, without copying its contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoKind {
+    Nil,
+    Bool,
+    Int,
+    Uint,
+    Float,
+    Str,
+    Seq,
+    Map,
+    Other,
+}
+
+/// Classifies `value` cheaply (no copy of strings, lists or maps).
+pub fn go_kind(value: &Value) -> GoKind {
+    match value.kind() {
+        ValueKind::Undefined | ValueKind::None => GoKind::Nil,
+        ValueKind::Bool => GoKind::Bool,
+        ValueKind::Number if value.is_integer() && value.as_i64().is_some() => GoKind::Int,
+        ValueKind::Number if value.is_integer() => GoKind::Uint,
+        ValueKind::Number => GoKind::Float,
+        ValueKind::String | ValueKind::Bytes => GoKind::Str,
+        ValueKind::Seq | ValueKind::Iterable => GoKind::Seq,
+        ValueKind::Map => GoKind::Map,
+        _ => GoKind::Other,
+    }
+}
+
 fn number_of(value: &Value) -> GoValue {
     if value.is_integer() {
         if let Some(i) = value.as_i64() {
@@ -91,31 +124,32 @@ pub fn seq_items(value: &Value) -> Option<Vec<Value>> {
 /// minijinja has one integer type; it is reported as Go's `int` (what template literals,
 /// `len` and `int` produce).
 pub fn go_type_name(value: &Value) -> String {
-    match GoValue::of(value) {
-        GoValue::Nil => "<nil>".into(),
-        GoValue::Bool(_) => "bool".into(),
-        GoValue::Int(_) => "int".into(),
-        GoValue::Uint(_) => "uint64".into(),
-        GoValue::Float(_) => "float64".into(),
-        GoValue::Str(_) => "string".into(),
-        GoValue::Seq(_) => "[]interface {}".into(),
-        GoValue::Map(_) => "map[string]interface {}".into(),
-        GoValue::Other(_) => "func".into(),
+    match go_kind(value) {
+        GoKind::Nil => "<nil>",
+        GoKind::Bool => "bool",
+        GoKind::Int => "int",
+        GoKind::Uint => "uint64",
+        GoKind::Float => "float64",
+        GoKind::Str => "string",
+        GoKind::Seq => "[]interface {}",
+        GoKind::Map => "map[string]interface {}",
+        GoKind::Other => "func",
     }
+    .to_string()
 }
 
 /// Go's `reflect.Kind` name of a value, as Sprig's `kindOf` prints it.
 pub fn go_kind_name(value: &Value) -> &'static str {
-    match GoValue::of(value) {
-        GoValue::Nil => "invalid",
-        GoValue::Bool(_) => "bool",
-        GoValue::Int(_) => "int",
-        GoValue::Uint(_) => "uint64",
-        GoValue::Float(_) => "float64",
-        GoValue::Str(_) => "string",
-        GoValue::Seq(_) => "slice",
-        GoValue::Map(_) => "map",
-        GoValue::Other(_) => "func",
+    match go_kind(value) {
+        GoKind::Nil => "invalid",
+        GoKind::Bool => "bool",
+        GoKind::Int => "int",
+        GoKind::Uint => "uint64",
+        GoKind::Float => "float64",
+        GoKind::Str => "string",
+        GoKind::Seq => "slice",
+        GoKind::Map => "map",
+        GoKind::Other => "func",
     }
 }
 

@@ -116,6 +116,13 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
 /// Go's `reflect.DeepEqual` on template data: types must match (the int 1 is not the
 /// float64 1), lists and maps compare element-wise.
 pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > crate::access::MAX_NESTING {
+        return false;
+    }
     match (GoValue::of(a), GoValue::of(b)) {
         (GoValue::Nil, GoValue::Nil) => true,
         (GoValue::Bool(x), GoValue::Bool(y)) => x == y,
@@ -124,12 +131,15 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (GoValue::Float(x), GoValue::Float(y)) => x == y,
         (GoValue::Str(x), GoValue::Str(y)) => x == y,
         (GoValue::Seq(x), GoValue::Seq(y)) => {
-            x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| deep_equal(p, q))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(&y)
+                    .all(|(p, q)| deep_equal_at(p, q, depth + 1))
         }
         (GoValue::Map(x), GoValue::Map(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
         _ => false,
     }

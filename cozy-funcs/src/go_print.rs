@@ -3,7 +3,7 @@
 
 use minijinja::value::Value;
 
-use crate::access::GoValue;
+use crate::access::{GoValue, MAX_NESTING};
 
 /// What `{{ x }}` prints in a Helm template: Go's `%v`, except that nil and missing values
 /// print nothing (Go writes `<no value>`, which Helm strips from the rendered file).
@@ -17,7 +17,7 @@ pub fn go_display(value: &Value) -> String {
 /// Go's `%v` of a value (`fmt.Sprint`): nil is `<nil>`, lists `[a b]`, maps `map[a:1 b:2]`.
 pub fn go_v(value: &GoValue) -> String {
     let mut out = String::new();
-    write_v(&mut out, value);
+    write_v(&mut out, value, 0);
     out
 }
 
@@ -26,7 +26,11 @@ pub fn go_v_value(value: &Value) -> String {
     go_v(&GoValue::of(value))
 }
 
-fn write_v(out: &mut String, value: &GoValue) {
+fn write_v(out: &mut String, value: &GoValue, depth: usize) {
+    if depth > MAX_NESTING {
+        out.push_str("...");
+        return;
+    }
     match value {
         GoValue::Nil => out.push_str("<nil>"),
         GoValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -40,7 +44,7 @@ fn write_v(out: &mut String, value: &GoValue) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_v(out, &GoValue::of(item));
+                write_v(out, &GoValue::of(item), depth + 1);
             }
             out.push(']');
         }
@@ -52,7 +56,7 @@ fn write_v(out: &mut String, value: &GoValue) {
                 }
                 out.push_str(key);
                 out.push(':');
-                write_v(out, &GoValue::of(item));
+                write_v(out, &GoValue::of(item), depth + 1);
             }
             out.push(']');
         }

@@ -4,7 +4,7 @@
 
 use minijinja::value::Value;
 
-use crate::access::GoValue;
+use crate::access::{GoValue, MAX_NESTING};
 use crate::go_print::format_float_json;
 use crate::to_yaml::ToYamlError;
 
@@ -37,6 +37,9 @@ fn write_value(
     style: JsonStyle,
     depth: usize,
 ) -> Result<(), ToYamlError> {
+    if depth > MAX_NESTING {
+        return Err(ToYamlError::TooDeep);
+    }
     match GoValue::of(value) {
         GoValue::Nil => out.push_str("null"),
         GoValue::Bool(b) => out.push_str(if b { "true" } else { "false" }),

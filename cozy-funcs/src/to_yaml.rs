@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use minijinja::value::Value;
 use thiserror::Error;
 
-use crate::access::GoValue;
+use crate::access::{GoValue, MAX_NESTING};
 use crate::go_print::{format_float_g, format_float_json};
 use crate::yaml_resolve::{plain_reads_back_as_string, resolve_plain, PlainScalar};
 
@@ -22,11 +22,13 @@ pub enum ToYamlError {
     UnsupportedValue(String),
     #[error("json: unsupported type: {0}")]
     UnsupportedType(String),
+    #[error("value is nested more than {MAX_NESTING} levels deep (does a map contain itself?)")]
+    TooDeep,
 }
 
 /// Helm's `toYaml`: the YAML text of `value` without its final newline.
 pub fn to_yaml(value: &Value) -> Result<String, ToYamlError> {
-    let node = Node::from_value(value)?;
+    let node = Node::from_value(value, 0)?;
     let mut emitter = Emitter::default();
     emitter.emit_node(&node, Context::Root);
     emitter.finish();
@@ -51,7 +53,10 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    pub(crate) fn from_value(value: &Value) -> Result<Node, ToYamlError> {
+    pub(crate) fn from_value(value: &Value, depth: usize) -> Result<Node, ToYamlError> {
+        if depth > MAX_NESTING {
+            return Err(ToYamlError::TooDeep);
+        }
         Ok(match GoValue::of(value) {
             GoValue::Nil => Node::Null,
             GoValue::Bool(b) => Node::Bool(b),
@@ -62,13 +67,13 @@ impl Node {
             GoValue::Seq(items) => Node::Seq(
                 items
                     .iter()
-                    .map(Node::from_value)
+                    .map(|v| Node::from_value(v, depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
             GoValue::Map(entries) => {
                 let mut pairs = entries
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), Node::from_value(v)?)))
+                    .map(|(k, v)| Ok((k.clone(), Node::from_value(v, depth + 1)?)))
                     .collect::<Result<Vec<_>, ToYamlError>>()?;
                 pairs.sort_by(|a, b| go_yaml_key_order(&a.0, &b.0));
                 Node::Map(pairs)

@@ -4,20 +4,21 @@
 
 use minijinja::value::Value;
 
-use crate::access::GoValue;
+use crate::access::{go_kind, GoKind};
 
 /// Whether Sprig's `empty` holds for `value` (and so `default` replaces it).
 pub fn is_empty(value: &Value) -> bool {
-    match GoValue::of(value) {
-        GoValue::Nil => true,
-        GoValue::Bool(b) => !b,
-        GoValue::Int(i) => i == 0,
-        GoValue::Uint(u) => u == 0,
-        GoValue::Float(f) => f == 0.0,
-        GoValue::Str(s) => s.is_empty(),
-        GoValue::Seq(items) => items.is_empty(),
-        GoValue::Map(entries) => entries.is_empty(),
-        GoValue::Other(_) => false,
+    match go_kind(value) {
+        GoKind::Nil => true,
+        GoKind::Bool | GoKind::Int | GoKind::Uint | GoKind::Float => !value.is_true(),
+        GoKind::Str => value.len() == Some(0) || value.as_bytes().is_some_and(<[u8]>::is_empty),
+        GoKind::Seq | GoKind::Map => match value.len() {
+            Some(n) => n == 0,
+            None => value
+                .try_iter()
+                .map_or(true, |mut items| items.next().is_none()),
+        },
+        GoKind::Other => false,
     }
 }
 

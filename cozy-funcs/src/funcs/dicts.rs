@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use minijinja::value::Value;
 
 use super::HelmFn;
-use crate::access::{go_type_name, map_entries, GoValue};
+use crate::access::{go_type_name, GoValue, MAX_NESTING};
 use crate::args::Args;
 use crate::convert::strval;
 use crate::error::{invalid, FuncError, FuncResult};
@@ -36,21 +36,14 @@ pub(crate) const FUNCS: &[(&str, HelmFn)] = &[
 ];
 
 /// `dict k1 v1 k2 v2 ...`; keys are stringified, a trailing key without a value maps to "".
-/// Keyword arguments (`dict(a=1)`) are accepted too, for minijinja authors.
 fn dict(values: &[Value]) -> FuncResult {
-    let mut entries = BTreeMap::new();
-    let mut positional = Vec::new();
-    for value in values {
-        if value.is_kwargs() {
-            entries.extend(map_entries(value).unwrap_or_default());
-        } else {
-            positional.push(value.clone());
-        }
-    }
-    for pair in positional.chunks(2) {
-        let value = pair.get(1).cloned().unwrap_or_else(|| Value::from(""));
-        entries.insert(strval(&pair[0]), value);
-    }
+    let entries: BTreeMap<String, Value> = values
+        .chunks(2)
+        .map(|pair| {
+            let value = pair.get(1).cloned().unwrap_or_else(|| Value::from(""));
+            (strval(&pair[0]), value)
+        })
+        .collect();
     Ok(MutableMap::into_value(entries))
 }
 
@@ -203,14 +196,27 @@ fn dig(values: &[Value]) -> FuncResult {
 
 /// Recursively copies maps into fresh mutable maps and lists into fresh lists.
 pub fn deep_copy(value: &Value) -> Value {
+    deep_copy_at(value, 0)
+}
+
+fn deep_copy_at(value: &Value, depth: usize) -> Value {
+    if depth > MAX_NESTING {
+        // A map that contains itself: share the rest instead of copying forever.
+        return value.clone();
+    }
     match GoValue::of(value) {
         GoValue::Map(entries) => MutableMap::into_value(
             entries
                 .iter()
-                .map(|(k, v)| (k.clone(), deep_copy(v)))
+                .map(|(k, v)| (k.clone(), deep_copy_at(v, depth + 1)))
                 .collect(),
         ),
-        GoValue::Seq(items) => Value::from(items.iter().map(deep_copy).collect::<Vec<_>>()),
+        GoValue::Seq(items) => Value::from(
+            items
+                .iter()
+                .map(|v| deep_copy_at(v, depth + 1))
+                .collect::<Vec<_>>(),
+        ),
         _ => value.clone(),
     }
 }
@@ -233,7 +239,15 @@ enum MergeMode {
 /// Helm's (mergo's) deep merge of `source` into `target`, observed with helm: maps recurse;
 /// an empty source map leaves the destination alone; a null source only counts when
 /// overwriting.
-fn merge_into(target: &MutableMap, source: &BTreeMap<String, Value>, mode: MergeMode) {
+fn merge_into(
+    target: &MutableMap,
+    source: &BTreeMap<String, Value>,
+    mode: MergeMode,
+    depth: usize,
+) {
+    if depth > MAX_NESTING {
+        return;
+    }
     for (key, src) in source {
         let dst = target.get(key);
         let src_shape = GoValue::of(src);
@@ -252,7 +266,7 @@ fn merge_into(target: &MutableMap, source: &BTreeMap<String, Value>, mode: Merge
                     target.insert(key.clone(), copy.clone());
                     copy
                 };
-                merge_into(as_mutable(&nested), src_entries, mode);
+                merge_into(as_mutable(&nested), src_entries, mode, depth + 1);
                 continue;
             }
         }
@@ -279,7 +293,7 @@ fn merge_with(func: &'static str, values: &[Value], mode: MergeMode) -> FuncResu
             },
             other => other,
         })?;
-        merge_into(as_mutable(&target), &source, mode);
+        merge_into(as_mutable(&target), &source, mode, 0);
     }
     Ok(target)
 }

@@ -66,24 +66,35 @@ fn squote(values: &[Value]) -> FuncResult {
     Ok(Value::from(parts.join(" ")))
 }
 
-fn indent_text(spaces: i64, text: &str) -> String {
+/// Widest indentation `indent`/`nindent` accept; anything near it is a template bug.
+const MAX_INDENT: i64 = 4096;
+
+fn indent_text(func: &'static str, spaces: i64, text: &str) -> FuncResult<String> {
+    if spaces > MAX_INDENT {
+        return Err(crate::error::invalid(
+            func,
+            format!("indentation of {spaces} spaces is too wide"),
+        ));
+    }
     let pad = " ".repeat(spaces.max(0) as usize);
-    format!("{pad}{}", text.replace('\n', &format!("\n{pad}")))
+    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
 }
 
 fn indent(values: &[Value]) -> FuncResult {
     let args = Args::new("indent", values);
     args.exact(2)?;
-    Ok(Value::from(indent_text(args.int(0)?, &args.string(1)?)))
+    Ok(Value::from(indent_text(
+        "indent",
+        args.int(0)?,
+        &args.string(1)?,
+    )?))
 }
 
 fn nindent(values: &[Value]) -> FuncResult {
     let args = Args::new("nindent", values);
     args.exact(2)?;
-    Ok(Value::from(format!(
-        "\n{}",
-        indent_text(args.int(0)?, &args.string(1)?)
-    )))
+    let text = indent_text("nindent", args.int(0)?, &args.string(1)?)?;
+    Ok(Value::from(format!("\n{text}")))
 }
 
 fn trim(values: &[Value]) -> FuncResult {
