@@ -61,8 +61,8 @@ impl ChartValues {
                 source,
             })?;
             let parsed = yaml::parse_str(&text, shown, NumberMode::Helm)?;
-            chart.defaults = layers::top_level_map(parsed.value, shown)?;
-            chart.default_positions = parsed.positions;
+            chart.default_positions = parsed.positions.clone();
+            chart.defaults = layers::top_level_map(parsed, shown)?;
         }
         if schema_file.exists() {
             let text = std::fs::read_to_string(schema_file).map_err(|source| ValuesError::Io {

@@ -55,7 +55,7 @@ pub enum ValuesError {
     },
 
     /// A file could not be read.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: cannot read: {source}", .path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -64,7 +64,6 @@ pub(crate) fn merge_layers(
                 let parsed = yaml::Loader::new(NumberMode::Helm)
                     .parse_file(&full)
                     .map_err(|e| rename_source(e, &full, &shown))?;
-                let map = top_level_map(parsed.value, &shown)?;
                 for (p, at) in parsed.positions.iter().filter(|(p, _)| !p.is_empty()) {
                     origins.set(
                         p.to_owned(),
@@ -74,6 +73,7 @@ pub(crate) fn merge_layers(
                         },
                     );
                 }
+                let map = top_level_map(parsed, &shown)?;
                 merge_into(&mut user, map);
             }
             ValueLayer::Literal { origin, values } => {
@@ -116,18 +116,29 @@ pub(crate) fn merge_layers(
     Ok((user, origins))
 }
 
-/// A values file must hold a map (or nothing).
-pub(crate) fn top_level_map(value: Value, shown: &str) -> Result<Map, ValuesError> {
-    match value {
+/// A values file must hold a map (or nothing); the error points at where its content starts.
+pub(crate) fn top_level_map(parsed: yaml::Parsed, shown: &str) -> Result<Map, ValuesError> {
+    match parsed.value {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
-        other => Err(ValuesError::Conflict {
-            origin: shown.to_owned(),
-            message: format!(
-                "values must be a map of keys at the top level, found {}",
-                kind_name(&other)
-            ),
-        }),
+        other => {
+            let at = parsed
+                .positions
+                .get("")
+                .unwrap_or(yaml::Position { line: 1, column: 1 });
+            Err(ValuesError::Yaml {
+                location: crate::SourceLocation {
+                    file: shown.to_owned(),
+                    line: at.line,
+                    column: at.column,
+                    line_text: None,
+                },
+                message: format!(
+                    "values must be a map of keys at the top level, found {}",
+                    kind_name(&other)
+                ),
+            })
+        }
     }
 }
 

@@ -351,7 +351,7 @@ impl Parser<'_> {
             } else {
                 column_offset(&text, e.line(), e.column())
             };
-            self.fail(start + offset, format!("invalid JSON: {e}"))
+            self.fail(start + offset, json_message(&e))
         })?;
         self.pos = end;
         self.skip_blank_and_comma();
@@ -376,10 +376,15 @@ impl Parser<'_> {
     fn whole_json_object(&mut self, into: &mut Map) -> Result<Vec<String>, ValuesError> {
         let offset = self.expr.len() - self.expr.trim_start().len();
         let value: Value = serde_json::from_str(self.expr.trim()).map_err(|e| {
-            let column = column_offset(self.expr.trim(), e.line(), e.column());
+            let trimmed = self.expr.trim();
+            let column = if e.is_eof() {
+                trimmed.chars().count()
+            } else {
+                column_offset(trimmed, e.line(), e.column())
+            };
             self.fail(
                 self.expr[..offset].chars().count() + column,
-                format!("invalid JSON: {e}"),
+                json_message(&e),
             )
         })?;
         let value = numbers_as_floats(value);
@@ -394,6 +399,16 @@ impl Parser<'_> {
         }
         Ok(assigned)
     }
+}
+
+/// serde_json's message without its own "at line 1 column 6" (our column is the one that
+/// counts, measured in the whole expression).
+fn json_message(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let reason = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(reason, _)| reason);
+    format!("invalid JSON: {reason}")
 }
 
 /// Helm's typing of `--set` values.
