@@ -83,6 +83,18 @@ fn several_documents_in_a_values_file_deep_merge() {
 }
 
 #[test]
+fn from_yaml_reads_only_the_first_document() {
+    let parsed = yaml::parse_first("a: 1\n---\nb: 2\n", "fromYaml", NumberMode::Helm).unwrap();
+    assert_eq!(parsed.value, json!({"a": 1.0}));
+    assert_eq!(
+        yaml::parse_first("", "fromYaml", NumberMode::Helm)
+            .unwrap()
+            .value,
+        Value::Null
+    );
+}
+
+#[test]
 fn empty_and_comment_only_files_are_null() {
     assert_eq!(
         yaml::parse_str("", "v.yaml", NumberMode::Helm)

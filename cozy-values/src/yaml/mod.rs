@@ -2,6 +2,7 @@
 //!
 //! - [`parse_str`] / [`parse_file`]: one values-like file. A stream of several documents is
 //!   deep-merged in order, as Helm 4 does for values files.
+//! - [`parse_first`]: the first document only, as Helm's `fromYaml` reads a string.
 //! - [`parse_documents`]: a multi-document stream (rendered manifests), one value per document.
 //! - [`Loader`]: the same with explicit [`Limits`] and richer results.
 
@@ -137,6 +138,21 @@ impl Loader {
         Ok(Parsed { value, positions })
     }
 
+    /// Only the first document (`Null` when there is none), as Helm's `fromYaml` reads a
+    /// string; the rest of the stream must still be well-formed.
+    pub fn parse_first(&self, text: &str, file: &str) -> Result<Parsed, ValuesError> {
+        Ok(match self.documents(text, file)?.into_iter().next() {
+            Some(doc) => Parsed {
+                value: doc.value,
+                positions: doc.positions,
+            },
+            None => Parsed {
+                value: Value::Null,
+                positions: Positions::default(),
+            },
+        })
+    }
+
     /// Read and parse a file; errors name the path as given.
     pub fn parse_file(&self, path: &Path) -> Result<Parsed, ValuesError> {
         let text = std::fs::read_to_string(path).map_err(|source| ValuesError::Io {
@@ -150,6 +166,12 @@ impl Loader {
 /// Parse one values-like text with default limits (see [`Loader::parse`]).
 pub fn parse_str(text: &str, file: &str, mode: NumberMode) -> Result<Parsed, ValuesError> {
     Loader::new(mode).parse(text, file)
+}
+
+/// The first document only, with default limits (see [`Loader::parse_first`]); this is how
+/// Helm's `fromYaml` reads (checked with Helm 4: `"a: 1\n---\nb: 2" | fromYaml` is `{a: 1}`).
+pub fn parse_first(text: &str, file: &str, mode: NumberMode) -> Result<Parsed, ValuesError> {
+    Loader::new(mode).parse_first(text, file)
 }
 
 /// Read and parse a file with default limits (see [`Loader::parse_file`]).
