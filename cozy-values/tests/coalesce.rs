@@ -47,7 +47,7 @@ fn every_scenario_matches_helm() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 15);
+    assert!(checked >= 24, "only {checked} chart views checked");
 }
 
 #[test]
