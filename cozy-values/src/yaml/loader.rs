@@ -316,10 +316,9 @@ impl<'t> Builder<'t> {
             Some(tag) if tag.is_yaml_core_schema() => {
                 resolve_tagged(text, &tag.suffix).map_err(|m| self.error_at(span, m))
             }
-            // The non-specific tag `!` forces a string.
-            Some(tag) if tag.handle == "!" && tag.suffix.is_empty() => {
-                Ok(Scalar::Str(text.to_owned()))
-            }
+            // The non-specific tag `!` and application tags (`!custom`) leave the text a
+            // string, as Helm reads them.
+            Some(_) => Ok(Scalar::Str(text.to_owned())),
             _ if style == ScalarStyle::Plain => Ok(resolve_plain(text)),
             _ => Ok(Scalar::Str(text.to_owned())),
         }
