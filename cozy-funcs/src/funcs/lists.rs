@@ -31,6 +31,24 @@ pub(crate) const FUNCS: &[(&str, HelmFn)] = &[
     ("untilStep", until_step),
     ("toStrings", to_strings),
     ("len", len),
+    ("slice", slice),
+    ("index", index),
+    ("chunk", chunk),
+    ("seq", seq),
+    ("mustFirst", first),
+    ("mustLast", last),
+    ("mustRest", rest),
+    ("mustInitial", initial),
+    ("mustAppend", append),
+    ("mustPush", append),
+    ("mustPrepend", prepend),
+    ("mustUniq", uniq),
+    ("mustWithout", without),
+    ("mustHas", has),
+    ("mustCompact", compact),
+    ("mustReverse", reverse),
+    ("mustSlice", slice),
+    ("mustChunk", chunk),
 ];
 
 fn list(values: &[Value]) -> FuncResult {
@@ -257,4 +275,132 @@ fn len(values: &[Value]) -> FuncResult {
         }
     };
     Ok(Value::from(n as i64))
+}
+
+/// Sprig's `slice list [start [end]]` (lists only; an empty list gives nil).
+fn slice(values: &[Value]) -> FuncResult {
+    let args = Args::new("slice", values);
+    args.at_least(1)?;
+    let list = args.value(0);
+    let items = match GoValue::of(&list) {
+        GoValue::Seq(items) => items,
+        _ => {
+            return Err(invalid(
+                "slice",
+                format!(
+                    "list should be type of slice or array but {}",
+                    go_kind_name(&list)
+                ),
+            ))
+        }
+    };
+    if items.is_empty() {
+        return Ok(Value::from(()));
+    }
+    let start = if args.len() > 1 {
+        args.lenient_int(1)
+    } else {
+        0
+    };
+    let end = if args.len() > 2 {
+        args.lenient_int(2)
+    } else {
+        items.len() as i64
+    };
+    if start < 0 || end < start || end > items.len() as i64 {
+        return Err(invalid(
+            "slice",
+            format!("slice bounds out of range [{start}:{end}]"),
+        ));
+    }
+    Ok(Value::from(items[start as usize..end as usize].to_vec()))
+}
+
+/// Go's builtin `index item k1 k2 ...`: map keys (missing gives nil) and list positions.
+fn index(values: &[Value]) -> FuncResult {
+    let args = Args::new("index", values);
+    args.at_least(1)?;
+    let mut current = args.value(0);
+    for key in &values[1..] {
+        current = match (GoValue::of(&current), GoValue::of(key)) {
+            (GoValue::Map(entries), GoValue::Str(k)) => {
+                entries.get(&k).cloned().unwrap_or(Value::from(()))
+            }
+            (GoValue::Map(_), _) => {
+                return Err(invalid(
+                    "index",
+                    format!(
+                        "value has type {}; should be string",
+                        crate::access::go_type_name(key)
+                    ),
+                ))
+            }
+            (GoValue::Seq(items), GoValue::Int(i)) => {
+                match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                    Some(item) => item.clone(),
+                    None => return Err(invalid("index", format!("index out of range: {i}"))),
+                }
+            }
+            (GoValue::Str(s), GoValue::Int(i)) => {
+                match usize::try_from(i).ok().and_then(|i| s.as_bytes().get(i)) {
+                    Some(byte) => Value::from(*byte as i64),
+                    None => return Err(invalid("index", format!("index out of range: {i}"))),
+                }
+            }
+            (GoValue::Nil, _) => return Err(invalid("index", "index of untyped nil")),
+            _ => {
+                return Err(invalid(
+                    "index",
+                    format!("can't index item of type {}", go_kind_name(&current)),
+                ))
+            }
+        };
+    }
+    Ok(current)
+}
+
+/// `chunk size list`: consecutive groups of `size` items.
+fn chunk(values: &[Value]) -> FuncResult {
+    let args = Args::new("chunk", values);
+    args.exact(2)?;
+    let size = args.int(0)?;
+    if size <= 0 {
+        return Err(invalid(
+            "chunk",
+            format!("chunk size must be positive, got {size}"),
+        ));
+    }
+    let items = items_of("chunk", "chunk", &args.value(1))?;
+    Ok(Value::from(
+        items
+            .chunks(size as usize)
+            .map(|c| Value::from(c.to_vec()))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Sprig's `seq`, like the Unix command: `seq 3` is "1 2 3", `seq 2 5`, `seq 5 -2 1`.
+fn seq(values: &[Value]) -> FuncResult {
+    let args = Args::new("seq", values);
+    let params: Vec<i64> = (0..args.len())
+        .map(|i| args.int(i))
+        .collect::<Result<_, _>>()?;
+    let (start, end, step) = match params[..] {
+        [end] => (1, end, if end < 1 { -1 } else { 1 }),
+        [start, end] => (start, end, if end < start { -1 } else { 1 }),
+        [start, step, end] => {
+            if end < start && step > 0 {
+                return Ok(Value::from(""));
+            }
+            (start, end, step)
+        }
+        _ => return Ok(Value::from("")),
+    };
+    let direction = if end < start { -1 } else { 1 };
+    let numbers = range_list("seq", start, end.saturating_add(direction), step)?;
+    let text: Vec<String> = numbers
+        .try_iter()
+        .map(|it| it.map(|v| v.to_string()).collect())
+        .unwrap_or_default();
+    Ok(Value::from(text.join(" ")))
 }

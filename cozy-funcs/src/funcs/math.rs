@@ -20,6 +20,7 @@ pub(crate) const FUNCS: &[(&str, HelmFn)] = &[
     ("int", int),
     ("int64", int),
     ("float64", float64),
+    ("atoi", atoi),
 ];
 
 fn add(values: &[Value]) -> FuncResult {
@@ -92,4 +93,11 @@ fn float64(values: &[Value]) -> FuncResult {
     let args = Args::new("float64", values);
     args.exact(1)?;
     Ok(Value::from(to_float64(&args.value(0))))
+}
+
+/// Go's `strconv.Atoi` with Sprig's error swallowing: decimal digits only, else 0.
+fn atoi(values: &[Value]) -> FuncResult {
+    let args = Args::new("atoi", values);
+    args.exact(1)?;
+    Ok(Value::from(args.string(0)?.parse::<i64>().unwrap_or(0)))
 }

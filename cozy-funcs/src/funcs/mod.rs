@@ -6,6 +6,7 @@ use minijinja::value::Value;
 use crate::error::FuncResult;
 
 mod dicts;
+mod floats;
 mod fmt;
 mod lists;
 mod logic;
@@ -32,6 +33,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
         dicts::FUNCS,
         logic::FUNCS,
         math::FUNCS,
+        floats::FUNCS,
         types::FUNCS,
         serialization::FUNCS,
         regex::FUNCS,

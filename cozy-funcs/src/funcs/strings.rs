@@ -39,6 +39,8 @@ pub(crate) const FUNCS: &[(&str, HelmFn)] = &[
     ("b64enc", b64enc),
     ("b64dec", b64dec),
     ("sha256sum", sha256sum),
+    ("substr", substr),
+    ("camelcase", camelcase),
 ];
 
 fn to_string(values: &[Value]) -> FuncResult {
@@ -383,4 +385,72 @@ fn sha256sum(values: &[Value]) -> FuncResult {
             .map(|b| format!("{b:02x}"))
             .collect::<String>(),
     ))
+}
+
+/// Sprig's `substr start end s` (bytes; a negative start means 0, a negative or too large
+/// end means the rest).
+fn substr(values: &[Value]) -> FuncResult {
+    let args = Args::new("substr", values);
+    args.exact(3)?;
+    let (start, end, s) = (args.int(0)?, args.int(1)?, args.string(2)?);
+    let len = s.len() as i64;
+    let (from, to) = if start < 0 {
+        (0, end)
+    } else if end < 0 || end > len {
+        (start, len)
+    } else {
+        (start, end)
+    };
+    if from > to || to > len || from > len {
+        return Err(crate::error::invalid(
+            "substr",
+            format!("slice bounds out of range [{from}:{to}]"),
+        ));
+    }
+    let from = (from as usize..=s.len())
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(s.len());
+    let to = floor_boundary(&s, to as usize).max(from);
+    Ok(Value::from(&s[from..to]))
+}
+
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// xstrings' `ToCamelCase` as Sprig's `camelcase` uses it: connectors (`-`, `_`, spaces)
+/// are dropped and the next letter upper-cased; leading connectors and runs of them keep
+/// all but one.
+fn camelcase(values: &[Value]) -> FuncResult {
+    let args = Args::new("camelcase", values);
+    args.exact(1)?;
+    let input = args.string(0)?;
+    let mut chars = input.chars();
+    let mut out = String::new();
+    let mut r0 = None;
+    for c in chars.by_ref() {
+        if !is_connector(c) {
+            r0 = Some(go_to_upper(c));
+            break;
+        }
+        out.push(c);
+    }
+    let Some(mut r0) = r0 else {
+        return Ok(Value::from(out));
+    };
+    for c in chars {
+        let r1 = r0;
+        r0 = c;
+        if is_connector(r0) && is_connector(r1) {
+            out.push(r1);
+            continue;
+        }
+        if is_connector(r1) {
+            r0 = go_to_upper(r0);
+        } else {
+            out.push(r1);
+        }
+    }
+    out.push(r0);
+    Ok(Value::from(out))
 }
