@@ -13,6 +13,9 @@ pub fn strval(value: &Value) -> String {
     }
 }
 
+/// 2^63 as a float: the first value past `i64::MAX`.
+const I64_RANGE_END: f64 = 9_223_372_036_854_775_808.0;
+
 /// Sprig's `toInt64` (spf13/cast without its error): floats truncate, bools are 0/1, strings
 /// parse as Go integer literals (`010` is octal, `0x1F` hex, `3.0` is 3); anything else is 0.
 pub fn to_int64(value: &Value) -> i64 {
@@ -21,9 +24,7 @@ pub fn to_int64(value: &Value) -> i64 {
         GoValue::Uint(u) => u as i64,
         // Go's float-to-int conversion on amd64 yields i64::MIN for NaN and out-of-range
         // values, where Rust's `as` would saturate.
-        GoValue::Float(f)
-            if f.is_nan() || !(-9.223372036854775808e18..9.223372036854775808e18).contains(&f) =>
-        {
+        GoValue::Float(f) if f.is_nan() || !(-I64_RANGE_END..I64_RANGE_END).contains(&f) => {
             i64::MIN
         }
         GoValue::Float(f) => f.trunc() as i64,

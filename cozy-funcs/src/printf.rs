@@ -378,8 +378,8 @@ mod tests {
             "00042|ab  |ff"
         );
         assert_eq!(
-            sprintf("%.2f %e", &[Value::from(3.14159), Value::from(1500000.0)]),
-            "3.14 1.500000e+06"
+            sprintf("%.2f %e", &[Value::from(1.23456), Value::from(1500000.0)]),
+            "1.23 1.500000e+06"
         );
     }
 

@@ -113,9 +113,7 @@ fn is_yaml_style_float(s: &str) -> bool {
         None => (body, None),
     };
     let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) if int.is_empty() => {
-            !frac.is_empty() && frac.chars().all(|c| c.is_ascii_digit())
-        }
+        Some(("", frac)) => !frac.is_empty() && frac.chars().all(|c| c.is_ascii_digit()),
         Some((int, frac)) => {
             int.chars().all(|c| c.is_ascii_digit()) && frac.chars().all(|c| c.is_ascii_digit())
         }

@@ -334,3 +334,15 @@ fn update_expected_outputs_from_helm() {
         errors.len()
     );
 }
+
+#[test]
+fn fixture_files_are_in_canonical_form() {
+    // The updater rewrites files with `fixture::write`; a file that does not round-trip would
+    // change on the next update for reasons other than helm's output.
+    for path in fixture_files() {
+        let text = std::fs::read_to_string(&path).expect("read fixture");
+        let fixture = load(&path);
+        assert_eq!(fixture::parse(&fixture::write(&fixture)).unwrap(), fixture, "{}", path.display());
+        assert_eq!(fixture::write(&fixture), text, "{} is not in canonical form", path.display());
+    }
+}
