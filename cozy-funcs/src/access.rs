@@ -111,6 +111,18 @@ pub fn map_entries(value: &Value) -> Option<BTreeMap<String, Value>> {
     Some(entries)
 }
 
+/// The value under `key` in a map value, without copying the map; `None` when the key is
+/// absent (a present key holding null gives `Some(none)`).
+pub fn map_get(map: &Value, key: &str) -> Option<Value> {
+    if let Some(mutable) = map.downcast_object_ref::<MutableMap>() {
+        return mutable.get(key);
+    }
+    match map.get_item(&Value::from(key)) {
+        Ok(found) if !found.is_undefined() => Some(found),
+        _ => None,
+    }
+}
+
 /// The items of a sequence value.
 pub fn seq_items(value: &Value) -> Option<Vec<Value>> {
     match value.kind() {

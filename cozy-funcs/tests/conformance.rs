@@ -342,7 +342,17 @@ fn fixture_files_are_in_canonical_form() {
     for path in fixture_files() {
         let text = std::fs::read_to_string(&path).expect("read fixture");
         let fixture = load(&path);
-        assert_eq!(fixture::parse(&fixture::write(&fixture)).unwrap(), fixture, "{}", path.display());
-        assert_eq!(fixture::write(&fixture), text, "{} is not in canonical form", path.display());
+        assert_eq!(
+            fixture::parse(&fixture::write(&fixture)).unwrap(),
+            fixture,
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            fixture::write(&fixture),
+            text,
+            "{} is not in canonical form",
+            path.display()
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use minijinja::value::Value;
 
 use super::HelmFn;
-use crate::access::{go_type_name, GoValue, MAX_NESTING};
+use crate::access::{go_kind, go_type_name, map_get, GoKind, GoValue, MAX_NESTING};
 use crate::args::Args;
 use crate::convert::strval;
 use crate::error::{invalid, FuncError, FuncResult};
@@ -77,14 +77,22 @@ fn as_mutable(value: &Value) -> &MutableMap {
         .expect("writable() returns a mutable map")
 }
 
+/// A map parameter looked up without copying: `None` when the key is absent (or the map
+/// is nil), a type error when the argument is not a map.
+fn lookup(args: &Args<'_>, i: usize, key: &str) -> FuncResult<Option<Value>> {
+    let value = args.value(i);
+    match go_kind(&value) {
+        GoKind::Map => Ok(map_get(&value, key)),
+        GoKind::Nil => Ok(None),
+        _ => Err(args.wrong_type("map[string]interface {}", &value)),
+    }
+}
+
 fn get(values: &[Value]) -> FuncResult {
     let args = Args::new("get", values);
     args.exact(2)?;
-    let entries = map_arg(&args, 0)?;
-    Ok(entries
-        .get(&args.string(1)?)
-        .cloned()
-        .unwrap_or_else(|| Value::from("")))
+    let key = args.string(1)?;
+    Ok(lookup(&args, 0, &key)?.unwrap_or_else(|| Value::from("")))
 }
 
 fn set(values: &[Value]) -> FuncResult {
@@ -111,9 +119,8 @@ fn unset(values: &[Value]) -> FuncResult {
 fn has_key(values: &[Value]) -> FuncResult {
     let args = Args::new("hasKey", values);
     args.exact(2)?;
-    Ok(Value::from(
-        map_arg(&args, 0)?.contains_key(&args.string(1)?),
-    ))
+    let key = args.string(1)?;
+    Ok(Value::from(lookup(&args, 0, &key)?.is_some()))
 }
 
 /// `keys d1 d2 ...`: every key of every dict (sorted within each dict; Go's order is random).
@@ -174,20 +181,17 @@ fn dig(values: &[Value]) -> FuncResult {
     let mut current = args.value(args.len() - 1);
     for i in 0..args.len() - 2 {
         let key = args.string(i)?;
-        let entries = match GoValue::of(&current) {
-            GoValue::Map(entries) => entries,
-            _ => {
-                return Err(invalid(
-                    "dig",
-                    format!(
-                        "interface conversion: {} is not a map at key {key:?}",
-                        go_type_name(&current)
-                    ),
-                ))
-            }
-        };
-        match entries.get(&key) {
-            Some(next) => current = next.clone(),
+        if go_kind(&current) != GoKind::Map {
+            return Err(invalid(
+                "dig",
+                format!(
+                    "interface conversion: {} is not a map at key {key:?}",
+                    go_type_name(&current)
+                ),
+            ));
+        }
+        match map_get(&current, &key) {
+            Some(next) => current = next,
             None => return Ok(fallback),
         }
     }

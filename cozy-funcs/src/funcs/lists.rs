@@ -3,7 +3,7 @@
 use minijinja::value::Value;
 
 use super::HelmFn;
-use crate::access::{go_kind_name, GoValue};
+use crate::access::{go_kind, go_kind_name, go_type_name, map_get, seq_items, GoKind, GoValue};
 use crate::args::Args;
 use crate::convert::deep_equal;
 use crate::error::{invalid, FuncResult};
@@ -322,32 +322,35 @@ fn index(values: &[Value]) -> FuncResult {
     args.at_least(1)?;
     let mut current = args.value(0);
     for key in &values[1..] {
-        current = match (GoValue::of(&current), GoValue::of(key)) {
-            (GoValue::Map(entries), GoValue::Str(k)) => {
-                entries.get(&k).cloned().unwrap_or(Value::from(()))
-            }
-            (GoValue::Map(_), _) => {
-                return Err(invalid(
+        let position = |len: usize| -> FuncResult<usize> {
+            match GoValue::of(key) {
+                GoValue::Int(i) if i >= 0 && (i as usize) < len => Ok(i as usize),
+                GoValue::Int(i) => Err(invalid("index", format!("index out of range: {i}"))),
+                _ => Err(invalid(
                     "index",
-                    format!(
-                        "value has type {}; should be string",
-                        crate::access::go_type_name(key)
-                    ),
-                ))
+                    format!("cannot index slice/array with type {}", go_type_name(key)),
+                )),
             }
-            (GoValue::Seq(items), GoValue::Int(i)) => {
-                match usize::try_from(i).ok().and_then(|i| items.get(i)) {
-                    Some(item) => item.clone(),
-                    None => return Err(invalid("index", format!("index out of range: {i}"))),
+        };
+        current = match go_kind(&current) {
+            GoKind::Map => match key.as_str() {
+                Some(k) => map_get(&current, k).unwrap_or(Value::from(())),
+                None => {
+                    return Err(invalid(
+                        "index",
+                        format!("value has type {}; should be string", go_type_name(key)),
+                    ))
                 }
+            },
+            GoKind::Seq => {
+                let items = seq_items(&current).unwrap_or_default();
+                items[position(items.len())?].clone()
             }
-            (GoValue::Str(s), GoValue::Int(i)) => {
-                match usize::try_from(i).ok().and_then(|i| s.as_bytes().get(i)) {
-                    Some(byte) => Value::from(*byte as i64),
-                    None => return Err(invalid("index", format!("index out of range: {i}"))),
-                }
+            GoKind::Str => {
+                let text = current.as_str().unwrap_or_default().to_string();
+                Value::from(text.as_bytes()[position(text.len())?] as i64)
             }
-            (GoValue::Nil, _) => return Err(invalid("index", "index of untyped nil")),
+            GoKind::Nil => return Err(invalid("index", "index of untyped nil")),
             _ => {
                 return Err(invalid(
                     "index",
