@@ -3,14 +3,17 @@
 //! Two pumps run concurrently, one per direction. A pump that sees EOF or an error shuts
 //! down the write side of its destination (propagating half-close) and stops; the other
 //! keeps running, so a client that half-closes after its request still gets the whole
-//! response. Each pump holds at most one bounded buffer (a kernel pipe with `splice(2)`
-//! on Linux, a user-space buffer elsewhere), so a slow reader back-pressures its writer
-//! through TCP flow control instead of growing memory.
+//! response. Each pump holds at most one bounded buffer (a 16 KiB user-space buffer for
+//! small messages, or a 64 KiB kernel pipe once a direction streams in bulk and moves to
+//! `splice(2)` on Linux), so a slow reader back-pressures its writer through TCP flow
+//! control instead of growing memory.
 
 use std::io;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::SockRef;
 use tokio::io::Interest;
@@ -20,10 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::{Direction, Metrics};
 
-/// Size of the user-space buffer of the portable pump (one per direction, allocated only
-/// once data arrives so idle connections cost no buffer). 64 KiB matches the default pipe
-/// capacity that bounds the splice pump.
-pub const COPY_BUFFER_SIZE: usize = 64 * 1024;
+/// Size of the user-space copy buffer (one per direction, allocated only once data
+/// arrives). 16 KiB holds a typical request or response head in one read, like
+/// HAProxy's default buffer; bulk streams move on to `splice(2)` instead of a bigger
+/// buffer.
+pub const COPY_BUFFER_SIZE: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RelayOptions {
@@ -130,63 +134,112 @@ async fn pump(
     metrics: &Metrics,
     activity: &Activity,
 ) {
-    #[cfg(target_os = "linux")]
-    let result = if splice {
-        splice_pump::run(source, destination, direction, metrics, activity).await
-    } else {
-        copy_pump(source, destination, direction, metrics, activity).await
-    };
-    #[cfg(not(target_os = "linux"))]
-    let result = {
-        let _ = splice;
-        copy_pump(source, destination, direction, metrics, activity).await
-    };
-    if let Err(error) = result {
+    if let Err(error) = run_pump(source, destination, direction, splice, metrics, activity).await {
         tracing::trace!(%error, ?direction, "relay direction ended with an error");
     }
     // The peer may already be gone; nothing useful can be done about a failed shutdown.
     let _ = SockRef::from(destination).shutdown(Shutdown::Write);
 }
 
-/// The portable pump: readiness-driven reads and writes through one bounded buffer.
-async fn copy_pump(
+/// Consecutive reads that fill the whole copy buffer before a direction is considered a
+/// bulk stream and switched to `splice(2)`.
+const FULL_READS_BEFORE_SPLICE: u32 = 2;
+
+/// Small messages (requests, most responses) are copied through a user-space buffer:
+/// one `read` and one `write`, the fewest syscalls. A direction that keeps filling the
+/// buffer is a bulk stream and moves to `splice(2)`, which avoids copying its bytes
+/// through user space at all. Buffers and pipes are created only once data flows, so an
+/// idle connection costs nothing but its two sockets.
+async fn run_pump(
     source: &TcpStream,
     destination: &TcpStream,
     direction: Direction,
+    splice: bool,
     metrics: &Metrics,
     activity: &Activity,
 ) -> io::Result<()> {
     let mut buffer: Vec<u8> = Vec::new();
+    let mut full_reads = 0;
     loop {
         source.readable().await?;
         if buffer.is_empty() {
             buffer = vec![0; COPY_BUFFER_SIZE];
         }
-        let read = match source.try_read(&mut buffer) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+        let capacity = buffer.len();
+        let source_fd = source.as_raw_fd();
+        let Some(read) = try_read_draining(source, capacity, || read_fd(source_fd, &mut buffer))?
+        else {
+            continue;
         };
-        let mut written = 0;
-        while written < read {
-            destination.writable().await?;
-            match destination.try_write(&buffer[written..read]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
+        if read == 0 {
+            return Ok(());
         }
+        write_all(destination, &buffer[..read]).await?;
         metrics.bytes(direction, read as u64);
         activity.touch();
+        full_reads = if read == capacity { full_reads + 1 } else { 0 };
+        #[cfg(target_os = "linux")]
+        if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
+            drop(std::mem::take(&mut buffer));
+            return splice_pump::run(source, destination, direction, metrics, activity).await;
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (splice, FULL_READS_BEFORE_SPLICE);
     }
+}
+
+/// Runs one read-like operation under read readiness. A short result (fewer bytes than
+/// `capacity`) means the socket was drained at that instant, so readiness is cleared at
+/// once rather than paying for another call that would only say EAGAIN; data arriving
+/// meanwhile raises a new readiness event, which tokio keeps. `None` = nothing to read.
+fn try_read_draining(
+    source: &TcpStream,
+    capacity: usize,
+    operation: impl FnOnce() -> io::Result<usize>,
+) -> io::Result<Option<usize>> {
+    let mut short = None;
+    let result = source.try_io(Interest::READABLE, || {
+        let moved = operation()?;
+        if moved > 0 && moved < capacity {
+            short = Some(moved);
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(moved)
+    });
+    match result {
+        Ok(moved) => Ok(Some(moved)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(short),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: reads into a live, exclusively borrowed buffer of the given length.
+    let read = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
+    if read < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(read as usize)
+    }
+}
+
+/// Writes all of `data`, waiting for write readiness only when the socket is full.
+async fn write_all(destination: &TcpStream, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        match destination.try_write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => destination.writable().await?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(target_os = "linux")]
 mod splice_pump {
     use super::*;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::fd::{FromRawFd, OwnedFd};
 
     /// Most bytes moved per splice call; the default pipe capacity, so one call fills
     /// the pipe and the next drains it.
@@ -214,25 +267,6 @@ mod splice_pump {
         }
     }
 
-    /// How many bytes (0 or 1) are waiting, without consuming them; 0 means EOF.
-    fn peek(fd: RawFd) -> io::Result<usize> {
-        let mut byte = 0u8;
-        // SAFETY: reads at most one byte into a local.
-        let seen = unsafe {
-            libc::recv(
-                fd,
-                (&mut byte as *mut u8).cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        };
-        if seen < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(seen as usize)
-        }
-    }
-
     fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
         // SAFETY: plain syscall on descriptors that outlive the call; null offsets mean
         // "use and advance the file position", which is what sockets and pipes need.
@@ -253,9 +287,8 @@ mod splice_pump {
         }
     }
 
-    /// socket → pipe → socket. The pipe is created when the first bytes arrive and is
-    /// always drained completely before the next fill, so it never holds more than one
-    /// chunk.
+    /// socket → pipe → socket. The pipe is always drained completely before the next
+    /// fill, so it never holds more than one chunk.
     pub(super) async fn run(
         source: &TcpStream,
         destination: &TcpStream,
@@ -263,40 +296,29 @@ mod splice_pump {
         metrics: &Metrics,
         activity: &Activity,
     ) -> io::Result<()> {
-        let mut pipe: Option<Pipe> = None;
+        let pipe = Pipe::new()?;
+        let (source_fd, destination_fd) = (source.as_raw_fd(), destination.as_raw_fd());
         loop {
             source.readable().await?;
-            let pipe = match &pipe {
-                Some(pipe) => pipe,
-                None => {
-                    // Readiness can be reported before any byte arrives (for example right
-                    // after registration); only real data justifies the two descriptors
-                    // of a pipe, so idle connections keep costing just their sockets.
-                    match source.try_io(Interest::READABLE, || peek(source.as_raw_fd())) {
-                        Ok(0) => return Ok(()),
-                        Ok(_) => pipe.insert(Pipe::new()?),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        Err(e) => return Err(e),
-                    }
-                }
+            let Some(filled) = try_read_draining(source, SPLICE_CHUNK, || {
+                splice(source_fd, pipe.write.as_raw_fd(), SPLICE_CHUNK)
+            })?
+            else {
+                continue;
             };
-            let filled = match source.try_io(Interest::READABLE, || {
-                splice(source.as_raw_fd(), pipe.write.as_raw_fd(), SPLICE_CHUNK)
-            }) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            };
+            if filled == 0 {
+                return Ok(());
+            }
             let mut remaining = filled;
             while remaining > 0 {
-                destination.writable().await?;
                 match destination.try_io(Interest::WRITABLE, || {
-                    splice(pipe.read.as_raw_fd(), destination.as_raw_fd(), remaining)
+                    splice(pipe.read.as_raw_fd(), destination_fd, remaining)
                 }) {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                     Ok(n) => remaining -= n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        destination.writable().await?
+                    }
                     Err(e) => return Err(e),
                 }
             }

@@ -18,6 +18,7 @@ const RELAY_OVERHEAD_FDS: usize = 64;
 
 /// Raises this process's soft RLIMIT_NOFILE as far as allowed towards `target` (children
 /// inherit it); returns (soft, hard).
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every platform
 fn raise_nofile(target: u64) -> (u64, u64) {
     // SAFETY: plain getrlimit/setrlimit calls on local structs.
     unsafe {
@@ -49,6 +50,16 @@ fn raise_nofile(target: u64) -> (u64, u64) {
     }
 }
 
+/// Kills the relay if the test fails half-way, so no process outlives the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn fds_of(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count())
@@ -74,7 +85,7 @@ fn ten_thousand_idle_connections_leave_no_leaked_descriptors() {
 
     let (http, health) = (free_port(), free_port());
     let log = TempDir::new("idle-log");
-    let mut child = Command::new(BINARY)
+    let child = Command::new(BINARY)
         .arg(format!("--listen-http=127.0.0.1:{http}"))
         .arg("--listen-https=")
         .arg(format!("--listen-health=127.0.0.1:{health}"))
@@ -86,12 +97,13 @@ fn ten_thousand_idle_connections_leave_no_leaked_descriptors() {
         .stderr(std::fs::File::create(log.0.join("stderr")).unwrap())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
     let health: SocketAddr = ([127, 0, 0, 1], health).into();
     assert!(
         wait_until(IO_TIMEOUT, || TcpStream::connect(health).is_ok()),
         "relay did not start"
     );
-    let pid = child.id();
+    let pid = child.0.id();
     let baseline = fds_of(pid);
 
     let started = Instant::now();
@@ -128,11 +140,11 @@ fn ten_thousand_idle_connections_leave_no_leaked_descriptors() {
         "descriptors leaked: {} open, {baseline} before",
         fds_of(pid)
     );
-    assert!(child.try_wait().unwrap().is_none(), "relay died");
+    assert!(child.0.try_wait().unwrap().is_none(), "relay died");
     assert!(metrics().contains(&format!(
         "ouroboros_proxy_connections_accepted_total {count}"
     )));
     // SAFETY: signalling our own child by its id.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
 }

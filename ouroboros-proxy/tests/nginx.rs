@@ -216,9 +216,16 @@ fn transfer_of_256_mib_keeps_its_sha256_both_ways() {
     assert_eq!(total, BIG);
     assert_eq!(stored.finalize(), sent.finalize(), "upload corrupted");
     std::fs::remove_file(nginx.www().join("files/up.bin")).unwrap();
-    assert!(proxy.metrics.render().contains(&format!(
-        "ouroboros_proxy_bytes_total{{direction=\"backend-to-client\"}}"
-    )));
+    let rendered = proxy.metrics.render();
+    for direction in ["client-to-backend", "backend-to-client"] {
+        let series = format!("ouroboros_proxy_bytes_total{{direction=\"{direction}\"}} ");
+        let bytes: u64 = rendered
+            .lines()
+            .find_map(|line| line.strip_prefix(series.as_str()))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        assert!(bytes >= BIG, "{direction}: {bytes} bytes counted");
+    }
 }
 
 #[test]

@@ -63,6 +63,7 @@ pub fn base_config(backend_host: &str, http_port: u16, https_port: u16) -> Proxy
         max_connections: 10_000,
         proxy_version: ProxyVersion::V1,
         splice: true,
+        worker_threads: 2,
         log_level: tracing::Level::INFO,
     }
 }

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Loopback benchmark: nginx direct (the physical limit), HAProxy with `send-proxy` and
+# its defaults (the peer's data plane), and ouroboros-proxy (release build), measured in
+# interleaved rounds so that drift on the machine hits all three alike.
+#
+# Needs: nginx, haproxy, wrk, curl (Debian: nginx-light haproxy wrk curl), cargo.
+# Knobs (environment): ROUNDS (3), DURATION seconds per wrk run (10), CONNECTIONS (50),
+# BULK_MIB size of the bulk download (512), CARGO_TARGET_DIR.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+BULK_MIB=${BULK_MIB:-512}
+
+here=$(cd "$(dirname "$0")" && pwd)
+workspace=$(cd "$here/../.." && pwd)
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+haproxy_bin=$(command -v haproxy || echo /usr/sbin/haproxy)
+for tool in "$nginx_bin" "$haproxy_bin" wrk curl cargo; do
+    command -v "$tool" >/dev/null || { echo "bench-proxy: $tool not found (apt-get install nginx-light haproxy wrk curl)" >&2; exit 2; }
+done
+
+echo "building ouroboros-proxy (release)..." >&2
+(cd "$workspace" && cargo build --release -q -p ouroboros-proxy --bin ouroboros-proxy)
+target_dir=${CARGO_TARGET_DIR:-$workspace/target}
+proxy_bin="$target_dir/release/ouroboros-proxy"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        shuf -i 20000-60000 -n 1
+}
+
+wait_port() {
+    for _ in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench-proxy: nothing listening on $1" >&2
+    exit 1
+}
+
+direct_port=$(free_port)
+pp_port=$(free_port)
+haproxy_port=$(free_port)
+ours_port=$(free_port)
+ours_health=$(free_port)
+
+mkdir -p "$work/www"
+head -c $((BULK_MIB * 1024 * 1024)) /dev/urandom >"$work/www/bulk.bin"
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root root;"
+cat >"$work/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+$user_line
+pid $work/nginx.pid;
+error_log stderr crit;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    sendfile on;
+    client_body_temp_path $work/tmp_body; proxy_temp_path $work/tmp_proxy; fastcgi_temp_path $work/tmp_fastcgi;
+    uwsgi_temp_path $work/tmp_uwsgi; scgi_temp_path $work/tmp_scgi;
+    server { listen 127.0.0.1:$direct_port; root $work/www; location = /echo { return 200 "ok\n"; } }
+    server { listen 127.0.0.1:$pp_port proxy_protocol; root $work/www; location = /echo { return 200 "ok\n"; } }
+}
+EOF
+"$nginx_bin" -p "$work" -c "$work/nginx.conf" -e stderr &
+pids+=($!)
+
+# The peer's configuration: frontend/backend pairs only, `send-proxy`, no tuning.
+cat >"$work/haproxy.cfg" <<EOF
+frontend http
+    bind 127.0.0.1:$haproxy_port
+    mode tcp
+    default_backend ingress_http
+backend ingress_http
+    mode tcp
+    server ingress 127.0.0.1:$pp_port send-proxy
+EOF
+"$haproxy_bin" -db -f "$work/haproxy.cfg" 2>"$work/haproxy.log" &
+haproxy_pid=$!
+pids+=($haproxy_pid)
+
+"$proxy_bin" --listen-http=127.0.0.1:$ours_port --listen-https= --listen-health=127.0.0.1:$ours_health \
+    --target-host=127.0.0.1 --target-http-port=$pp_port --log-level=warn 2>"$work/ours.log" &
+ours_pid=$!
+pids+=($ours_pid)
+
+for port in $direct_port $pp_port $haproxy_port $ours_port; do wait_port "$port"; done
+
+port_of() { case $1 in direct) echo "$direct_port" ;; haproxy) echo "$haproxy_port" ;; ours) echo "$ours_port" ;; esac; }
+pid_of() { case $1 in haproxy) echo "$haproxy_pid" ;; ours) echo "$ours_pid" ;; *) echo "" ;; esac; }
+
+# utime+stime of a process and its threads, in clock ticks.
+cpu_ticks() { [ -n "$1" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
+
+# wrk → "<req/s> <p99 ms> <requests>"
+run_wrk() {
+    local port=$1
+    shift
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$port/echo" | awk '
+        /Requests\/sec/ { rps = $2 }
+        /requests in/ { n = $1 }
+        $1 == "99%" { v = $2; unit = v; gsub(/[0-9.]/, "", unit); gsub(/[a-z]/, "", v);
+                      ms = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
+        END { printf "%s %s %s\n", rps, ms, n }'
+}
+
+results="$work/results"
+: >"$results"
+hz=$(getconf CLK_TCK)
+for round in $(seq 1 "$ROUNDS"); do
+    for target in direct haproxy ours; do
+        port=$(port_of $target)
+        pid=$(pid_of $target)
+        before=$(cpu_ticks "$pid")
+        read -r ka_rps ka_p99 ka_n < <(run_wrk "$port")
+        read -r cpr_rps cpr_p99 cpr_n < <(run_wrk "$port" -H "Connection: close")
+        after=$(cpu_ticks "$pid")
+        bulk=$(curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$port/bulk.bin")
+        cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n=$((ka_n + cpr_n)) 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print 0 }')
+        echo "$round $target $ka_rps $ka_p99 $cpr_rps $cpr_p99 $bulk $cpu_us" >>"$results"
+        echo "round $round $target: keep-alive ${ka_rps} req/s (p99 ${ka_p99} ms), conn-per-request ${cpr_rps} req/s (p99 ${cpr_p99} ms), bulk $(awk -v b="$bulk" 'BEGIN{printf "%.0f", b/1048576}') MiB/s, cpu ${cpu_us} µs/req" >&2
+    done
+done
+
+rss_kib() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
+haproxy_rss=$(rss_kib "$haproxy_pid")
+ours_rss=$(rss_kib "$ours_pid")
+
+# Medians per target and metric, then ratios ours/HAProxy.
+awk -v hr="$haproxy_rss" -v or="$ours_rss" -v rounds="$ROUNDS" '
+    function median(key,   n, i, j, t, a) {
+        n = split(values[key], a, " ")
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { for (m = 3; m <= 8; m++) values[$2 "," m] = values[$2 "," m] " " $m }
+    END {
+        split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request", names, ",")
+        printf "\nMedians of %d interleaved rounds (loopback)\n", rounds
+        printf "%-26s %14s %14s %14s %16s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy"
+        for (m = 3; m <= 8; m++) {
+            d = median("direct," m); h = median("haproxy," m); o = median("ours," m)
+            if (m == 7) { d /= 1048576; h /= 1048576; o /= 1048576 }
+            printf "%-26s %14.2f %14.2f %14.2f %16.2f\n", names[m - 2], (m == 8 ? 0 : d), h, o, (h > 0 ? o / h : 0)
+        }
+        printf "%-26s %14s %14.1f %14.1f %16.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
+    }' "$results"
