@@ -371,11 +371,10 @@ impl Emitter {
     }
 
     fn write_single_quoted(&mut self, value: &str, allow_breaks: bool) {
-        // Only single-line strings reach this style: multi-line ones are literal blocks or
-        // double-quoted.
         self.write_indicator("'", true, false, false);
         let chars: Vec<char> = value.chars().collect();
         let mut spaces = false;
+        let mut breaks = false;
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 if allow_breaks
@@ -390,15 +389,39 @@ impl Emitter {
                     self.put(c);
                 }
                 spaces = true;
+            } else if is_break(c) {
+                // Only line separators other than `\n` get here (a `\n` makes the string
+                // a literal block or double-quoted); libyaml writes them raw and indents the
+                // continuation.
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
             } else {
+                if breaks {
+                    self.write_indent();
+                }
                 if c == '\'' {
                     self.put('\'');
                 }
                 self.put(c);
+                self.indention = false;
                 spaces = false;
+                breaks = false;
             }
         }
         self.write_indicator("'", false, false, false);
+    }
+
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+        }
     }
 
     fn write_double_quoted(&mut self, value: &str, allow_breaks: bool) {
@@ -474,12 +497,7 @@ impl Emitter {
         let mut breaks = true;
         for &c in &chars {
             if is_break(c) {
-                if c == '\n' {
-                    self.put_break();
-                } else {
-                    self.out.push(c);
-                    self.column = 0;
-                }
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
