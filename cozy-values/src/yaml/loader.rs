@@ -62,7 +62,7 @@ impl<'t> Builder<'t> {
                 Event::DocumentStart(_) => {
                     let start_line = span.start.line();
                     let (event, span) = self.next()?;
-                    let built = self.node(event, span, String::new(), 0)?;
+                    let built = self.node(event, span, String::new(), position(span), 0)?;
                     documents.push(Document {
                         value: built.value,
                         start_line,
@@ -95,6 +95,7 @@ impl<'t> Builder<'t> {
         event: Event<'t>,
         span: Span,
         path: String,
+        at: Position,
         depth: usize,
     ) -> Result<Built, ValuesError> {
         if depth > self.limits.max_depth {
@@ -103,9 +104,9 @@ impl<'t> Builder<'t> {
                 format!("nesting deeper than {} levels", self.limits.max_depth),
             ));
         }
-        self.positions.insert(path.clone(), position(span));
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                self.positions.insert(path, at);
                 let value = self.scalar(&text, style, tag.as_deref(), span)?;
                 let built = Built {
                     value,
@@ -115,6 +116,7 @@ impl<'t> Builder<'t> {
                 Ok(self.remember(anchor, built))
             }
             Event::SequenceStart(anchor, _) => {
+                self.positions.insert(path.clone(), at);
                 let mut items = Vec::new();
                 let (mut nodes, mut height) = (1u64, 0usize);
                 loop {
@@ -126,6 +128,7 @@ impl<'t> Builder<'t> {
                         event,
                         span,
                         path::child_index(&path, items.len()),
+                        position(span),
                         depth + 1,
                     )?;
                     nodes = nodes.saturating_add(child.nodes);
@@ -142,10 +145,14 @@ impl<'t> Builder<'t> {
                 ))
             }
             Event::MappingStart(anchor, _) => {
+                self.positions.insert(path.clone(), at);
                 let built = self.mapping(path, depth)?;
                 Ok(self.remember(anchor, built))
             }
-            Event::Alias(id) => self.alias(id, span, depth),
+            Event::Alias(id) => {
+                self.positions.insert(path, at);
+                self.alias(id, span, depth)
+            }
             other => Err(self.error_at(span, format!("unexpected {other:?}"))),
         }
     }
@@ -187,9 +194,8 @@ impl<'t> Builder<'t> {
             let key = self.key(key_event, key_span)?;
             let child_path = path::child_key(&path, &key);
             let (event, span) = self.next()?;
-            let child = self.node(event, span, child_path.clone(), depth + 1)?;
             // Point at the key, where a reader looks for "the line that sets this value".
-            self.positions.insert(child_path, position(key_span));
+            let child = self.node(event, span, child_path, position(key_span), depth + 1)?;
             nodes = nodes.saturating_add(child.nodes);
             height = height.max(child.height + 1);
             explicit.insert(key, child.value);
@@ -228,10 +234,16 @@ impl<'t> Builder<'t> {
                     if matches!(event, Event::SequenceEnd) {
                         return Ok(sources);
                     }
-                    sources.push(self.node(event, span, path.to_owned(), depth)?);
+                    sources.push(self.node(event, span, path.to_owned(), position(span), depth)?);
                 }
             }
-            other => Ok(vec![self.node(other, span, path.to_owned(), depth)?]),
+            other => Ok(vec![self.node(
+                other,
+                span,
+                path.to_owned(),
+                position(span),
+                depth,
+            )?]),
         }
     }
 

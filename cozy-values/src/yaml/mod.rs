@@ -133,7 +133,11 @@ impl Loader {
             .filter(|d| !d.value.is_null())
         {
             merge::deep_merge(&mut value, doc.value);
-            positions.0.extend(doc.positions.0);
+            if positions.0.is_empty() {
+                positions = doc.positions;
+            } else {
+                positions.0.extend(doc.positions.0);
+            }
         }
         Ok(Parsed { value, positions })
     }
