@@ -138,10 +138,8 @@ impl Parser<'_> {
             Stop::Char(_) if key.is_empty() => Err(self.fail(start, "empty key name")),
             Stop::Char('=') => {
                 let value = self.value()?;
-                if let Some(value) = value {
-                    data.insert(key, value);
-                    self.assigned.push(key_path);
-                }
+                data.insert(key, value);
+                self.assigned.push(key_path);
                 Ok(())
             }
             Stop::Char('[') => {
@@ -243,10 +241,9 @@ impl Parser<'_> {
         match stop {
             Stop::End => Err(self.fail(self.chars.len(), "list index has no value (expected `=`)")),
             Stop::Char('=') => {
-                if let Some(value) = self.value()? {
-                    set_index(&mut list, index, value);
-                    self.assigned.push(item_path);
-                }
+                let value = self.value()?;
+                set_index(&mut list, index, value);
+                self.assigned.push(item_path);
                 Ok(list)
             }
             Stop::Char('[') => {
@@ -274,25 +271,25 @@ impl Parser<'_> {
     }
 
     /// After `=`: the value to assign.
-    fn value(&mut self) -> Result<Option<Value>, ValuesError> {
+    fn value(&mut self) -> Result<Value, ValuesError> {
         match self.flag {
             SetFlag::SetLiteral => {
                 let rest: String = self.chars[self.pos..].iter().collect();
                 self.pos = self.chars.len();
-                Ok(Some(Value::String(rest)))
+                Ok(Value::String(rest))
             }
-            SetFlag::SetJson => self.json_value().map(Some),
+            SetFlag::SetJson => self.json_value(),
             _ => {
                 if self.at_end() {
                     // `a=` is the empty string, for every flag (Helm reads no file for it).
-                    return Ok(Some(Value::String(String::new())));
+                    return Ok(Value::String(String::new()));
                 }
                 if self.chars[self.pos] == '{' {
-                    return self.value_list().map(|l| Some(Value::Array(l)));
+                    return self.value_list().map(Value::Array);
                 }
                 let start = self.pos;
                 let (text, _) = self.until(&[',']);
-                self.read(&text, start).map(Some)
+                self.read(&text, start)
             }
         }
     }
