@@ -5,6 +5,7 @@ use minijinja::value::Value;
 
 use crate::error::FuncResult;
 
+mod case_words;
 mod dicts;
 mod floats;
 mod fmt;
@@ -29,6 +30,7 @@ pub type HelmFn = fn(&[Value]) -> FuncResult;
 pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
     [
         strings::FUNCS,
+        case_words::FUNCS,
         lists::FUNCS,
         dicts::FUNCS,
         logic::FUNCS,
