@@ -12,6 +12,7 @@ mod fmt;
 mod lists;
 mod logic;
 mod math;
+mod random;
 mod regex;
 mod semver;
 mod serialization;
@@ -42,6 +43,7 @@ pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
         semver::FUNCS,
         url::FUNCS,
         fmt::FUNCS,
+        random::FUNCS,
     ]
     .into_iter()
     .flat_map(|table| table.iter().copied())
