@@ -1,0 +1,238 @@
+//! Pure reconcile decisions for the ConfigMap modes: (desired hosts, observed ConfigMap) →
+//! write this data under the observed resourceVersion, or no change and why.
+
+use std::collections::BTreeMap;
+
+use crate::corefile::{apply_block, has_reload_plugin, CorefileEditError};
+use crate::import_snippet::{build_snippet, decide_key_change, KeyChange};
+
+/// The parts of a ConfigMap a decision needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedConfigMap {
+    /// `namespace/name`, for messages.
+    pub id: String,
+    /// `data` (absent = empty).
+    pub data: BTreeMap<String, String>,
+    /// `metadata.resourceVersion`, the write precondition.
+    pub resource_version: Option<String>,
+}
+
+/// Why nothing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoChangeReason {
+    /// The target already holds the desired content.
+    UpToDate,
+    /// No hosts and nothing of ours present.
+    NothingToRemove,
+}
+
+/// What to do with the ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigMapAction {
+    /// Replace `data` with this, conditional on `resource_version`.
+    Write {
+        /// The complete new `data`; other keys are carried over unchanged.
+        data: BTreeMap<String, String>,
+        /// The observed version the write is conditional on.
+        resource_version: Option<String>,
+        /// For the per-write warning (spec §8.5 step 4): false when the written Corefile lacks
+        /// `reload`. Always true for the import mode, which cannot see the Corefile.
+        has_reload: bool,
+    },
+    /// Leave it alone.
+    NoChange(NoChangeReason),
+}
+
+/// A decision that cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    /// The data key is missing (coredns mode only: the Corefile must exist).
+    #[error("configmap {id} has no {key:?} key")]
+    MissingKey {
+        /// `namespace/name`.
+        id: String,
+        /// The key.
+        key: String,
+    },
+    /// The Corefile could not be edited.
+    #[error("configmap {id} key {key:?}: {source}")]
+    Corefile {
+        /// `namespace/name`.
+        id: String,
+        /// The key.
+        key: String,
+        /// The editor error.
+        source: CorefileEditError,
+    },
+    /// The rewrite target is unusable.
+    #[error(transparent)]
+    Target(#[from] crate::corefile::TargetError),
+}
+
+/// coredns mode: the marker block in `key`.
+pub fn decide_corefile(
+    hosts: &[String],
+    target: &str,
+    observed: &ObservedConfigMap,
+    key: &str,
+) -> Result<ConfigMapAction, DecideError> {
+    let corefile = observed
+        .data
+        .get(key)
+        .ok_or_else(|| DecideError::MissingKey {
+            id: observed.id.clone(),
+            key: key.to_string(),
+        })?;
+    let edit = apply_block(corefile, hosts, target).map_err(|source| DecideError::Corefile {
+        id: observed.id.clone(),
+        key: key.to_string(),
+        source,
+    })?;
+    if !edit.changed {
+        let reason = if hosts.is_empty() {
+            NoChangeReason::NothingToRemove
+        } else {
+            NoChangeReason::UpToDate
+        };
+        return Ok(ConfigMapAction::NoChange(reason));
+    }
+    let has_reload = has_reload_plugin(&edit.text);
+    let mut data = observed.data.clone();
+    data.insert(key.to_string(), edit.text);
+    Ok(ConfigMapAction::Write {
+        data,
+        resource_version: observed.resource_version.clone(),
+        has_reload,
+    })
+}
+
+/// coredns-import mode: the snippet under `key`.
+pub fn decide_import(
+    hosts: &[String],
+    target: &str,
+    observed: &ObservedConfigMap,
+    key: &str,
+) -> Result<ConfigMapAction, DecideError> {
+    let snippet = build_snippet(hosts, target)?;
+    let mut data = observed.data.clone();
+    match decide_key_change(&snippet, observed.data.get(key).map(String::as_str)) {
+        KeyChange::Unchanged if snippet.is_empty() => {
+            return Ok(ConfigMapAction::NoChange(NoChangeReason::NothingToRemove))
+        }
+        KeyChange::Unchanged => return Ok(ConfigMapAction::NoChange(NoChangeReason::UpToDate)),
+        KeyChange::Delete => {
+            data.remove(key);
+        }
+        KeyChange::Set(value) => {
+            data.insert(key.to_string(), value);
+        }
+    }
+    Ok(ConfigMapAction::Write {
+        data,
+        resource_version: observed.resource_version.clone(),
+        has_reload: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "p.ns.svc.cluster.local.";
+
+    fn cm(pairs: &[(&str, &str)]) -> ObservedConfigMap {
+        ObservedConfigMap {
+            id: "kube-system/coredns".into(),
+            data: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            resource_version: Some("42".into()),
+        }
+    }
+
+    fn hosts(h: &[&str]) -> Vec<String> {
+        h.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn corefile_write_then_no_change() {
+        let observed = cm(&[("Corefile", ".:53 {\n    reload\n}\n"), ("other", "keep")]);
+        let ConfigMapAction::Write {
+            data,
+            resource_version,
+            has_reload,
+        } = decide_corefile(&hosts(&["a.com"]), T, &observed, "Corefile").unwrap()
+        else {
+            panic!("expected write")
+        };
+        assert_eq!(resource_version.as_deref(), Some("42"));
+        assert!(has_reload);
+        assert_eq!(data["other"], "keep");
+        let second = ObservedConfigMap { data, ..observed };
+        assert_eq!(
+            decide_corefile(&hosts(&["a.com"]), T, &second, "Corefile").unwrap(),
+            ConfigMapAction::NoChange(NoChangeReason::UpToDate)
+        );
+    }
+
+    #[test]
+    fn corefile_missing_key_and_reload_flag() {
+        let e = decide_corefile(&hosts(&["a.com"]), T, &cm(&[]), "Corefile").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configmap kube-system/coredns has no \"Corefile\" key"
+        );
+        let no_reload = cm(&[("Corefile", ".:53 {\n    errors\n}\n")]);
+        assert!(matches!(
+            decide_corefile(&hosts(&["a.com"]), T, &no_reload, "Corefile").unwrap(),
+            ConfigMapAction::Write {
+                has_reload: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            decide_corefile(&[], T, &no_reload, "Corefile").unwrap(),
+            ConfigMapAction::NoChange(NoChangeReason::NothingToRemove)
+        );
+        assert!(matches!(
+            decide_corefile(&hosts(&["a.com"]), T, &cm(&[("Corefile", "")]), "Corefile"),
+            Err(DecideError::Corefile { .. })
+        ));
+    }
+
+    #[test]
+    fn import_rules() {
+        let empty = cm(&[("other", "x")]);
+        assert_eq!(
+            decide_import(&[], T, &empty, "k").unwrap(),
+            ConfigMapAction::NoChange(NoChangeReason::NothingToRemove)
+        );
+        let ConfigMapAction::Write { data, .. } =
+            decide_import(&hosts(&["a.com"]), T, &empty, "k").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(data["k"], format!("rewrite name a.com {T}\n"));
+        assert_eq!(data["other"], "x");
+        let present = ObservedConfigMap {
+            data: data.clone(),
+            ..empty.clone()
+        };
+        assert_eq!(
+            decide_import(&hosts(&["a.com"]), T, &present, "k").unwrap(),
+            ConfigMapAction::NoChange(NoChangeReason::UpToDate)
+        );
+        let ConfigMapAction::Write { data, .. } = decide_import(&[], T, &present, "k").unwrap()
+        else {
+            panic!()
+        };
+        assert!(!data.contains_key("k") && data["other"] == "x");
+        let empty_key = cm(&[("k", "")]);
+        assert!(matches!(
+            decide_import(&[], T, &empty_key, "k").unwrap(),
+            ConfigMapAction::Write { .. }
+        ));
+        assert!(decide_import(&hosts(&["a.com"]), "nodot", &empty, "k").is_err());
+    }
+}
