@@ -48,3 +48,27 @@ pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
     .into_iter()
     .flat_map(|table| table.iter().copied())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_name_is_registered_once() {
+        let mut seen = BTreeSet::new();
+        for (name, _) in super::all() {
+            assert!(seen.insert(name), "{name} appears in two function tables");
+        }
+        for required in [
+            "toYaml",
+            "default",
+            "mergeOverwrite",
+            "semverCompare",
+            "urlParse",
+            "printf",
+            "kindIs",
+        ] {
+            assert!(seen.contains(required), "{required} is missing");
+        }
+    }
+}
