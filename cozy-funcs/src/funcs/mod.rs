@@ -7,6 +7,7 @@ use crate::error::FuncResult;
 
 mod case_words;
 mod dicts;
+mod digests;
 mod floats;
 mod fmt;
 mod lists;
@@ -31,6 +32,7 @@ pub type HelmFn = fn(&[Value]) -> FuncResult;
 pub fn all() -> impl Iterator<Item = (&'static str, HelmFn)> {
     [
         strings::FUNCS,
+        digests::FUNCS,
         case_words::FUNCS,
         lists::FUNCS,
         dicts::FUNCS,
