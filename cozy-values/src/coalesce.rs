@@ -115,6 +115,15 @@ impl Computed {
     pub fn origin_of(&self, path: &str) -> Option<&Origin> {
         self.origins.nearest(path)
     }
+
+    /// The origin of a path as a subchart sees it (`enabled` inside `["ouroboros"]` is the
+    /// root path `ouroboros.enabled`), or of its nearest ancestor.
+    pub fn origin_in(&self, subchart_path: &[&str], local_path: &str) -> Option<&Origin> {
+        let prefix = subchart_path
+            .iter()
+            .fold(String::new(), |p, name| path::child_key(&p, name));
+        self.origins.nearest(&join(&prefix, local_path))
+    }
 }
 
 /// Compute the values of `chart` with user `layers` (relative files resolve against

@@ -218,8 +218,8 @@ mod tests {
 
     #[test]
     fn file_uris_round_trip() {
-        let uri = file_uri(Path::new("/tmp/a b/values.schema.json")).unwrap();
-        assert_eq!(uri, "file:///tmp/a%20b/values.schema.json");
-        assert_eq!(percent_decode("/tmp/a%20b/x.json"), b"/tmp/a b/x.json");
+        let uri = file_uri(Path::new("/srv/charts/a b/values.schema.json")).unwrap();
+        assert_eq!(uri, "file:///srv/charts/a%20b/values.schema.json");
+        assert_eq!(percent_decode("/srv/a%20b/x.json"), b"/srv/a b/x.json");
     }
 }

@@ -92,6 +92,17 @@ fn origins_name_the_last_layer_that_set_each_path() {
         "--set sub.leaf.q=7,global.g5=set"
     );
     assert_eq!(origin("sub.global.g3"), "charts/sub/values.yaml:5");
+    assert_eq!(
+        computed
+            .origin_in(&["sub", "leaf"], "q")
+            .unwrap()
+            .to_string(),
+        "--set sub.leaf.q=7,global.g5=set"
+    );
+    assert_eq!(
+        computed.origin_in(&[], "top").unwrap().to_string(),
+        "values.yaml:1"
+    );
     assert!(matches!(
         computed.origin_of("keep.b"),
         Some(Origin::File { line: 3, .. })
