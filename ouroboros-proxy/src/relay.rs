@@ -300,15 +300,18 @@ mod splice_pump {
         let (source_fd, destination_fd) = (source.as_raw_fd(), destination.as_raw_fd());
         loop {
             source.readable().await?;
-            let Some(filled) = try_read_draining(source, SPLICE_CHUNK, || {
+            // Unlike read(2), a short splice does not mean the socket was drained: the
+            // pipe holds a limited number of segments and may fill before the socket
+            // empties. Readiness is therefore only cleared on a real EAGAIN; clearing it
+            // early would wait forever for an edge a stalled sender never produces.
+            let filled = match source.try_io(Interest::READABLE, || {
                 splice(source_fd, pipe.write.as_raw_fd(), SPLICE_CHUNK)
-            })?
-            else {
-                continue;
+            }) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
             };
-            if filled == 0 {
-                return Ok(());
-            }
             let mut remaining = filled;
             while remaining > 0 {
                 match destination.try_io(Interest::WRITABLE, || {
