@@ -5,13 +5,15 @@
 #
 # Needs: nginx, haproxy, wrk, curl (Debian: nginx-light haproxy wrk curl), cargo.
 # Knobs (environment): ROUNDS (3), DURATION seconds per wrk run (10), CONNECTIONS (50),
-# BULK_MIB size of the bulk download (512), CARGO_TARGET_DIR.
+# BULK_MIB size of the bulk download (512), OURS_ARGS extra relay flags (for example
+# --worker-threads=2), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 BULK_MIB=${BULK_MIB:-512}
+OURS_ARGS=${OURS_ARGS:-}
 
 here=$(cd "$(dirname "$0")" && pwd)
 workspace=$(cd "$here/../.." && pwd)
@@ -94,7 +96,7 @@ haproxy_pid=$!
 pids+=($haproxy_pid)
 
 "$proxy_bin" --listen-http=127.0.0.1:$ours_port --listen-https= --listen-health=127.0.0.1:$ours_health \
-    --target-host=127.0.0.1 --target-http-port=$pp_port --log-level=warn 2>"$work/ours.log" &
+    --target-host=127.0.0.1 --target-http-port=$pp_port --log-level=warn $OURS_ARGS 2>"$work/ours.log" &
 ours_pid=$!
 pids+=($ours_pid)
 
