@@ -463,7 +463,8 @@ async fn relay_connection(
         client.local_addr().ok().map(LocalAddr),
     )
     .encode(context.proxy_version);
-    if let Err(error) = write_header(&mut backend, &header, context.dial_timeout).await {
+    let first_write = with_early_client_bytes(header, &client, &context.metrics);
+    if let Err(error) = write_header(&mut backend, &first_write, context.dial_timeout).await {
         context.metrics.header_write_failed();
         tracing::warn!(%error, "write proxy header");
         return;
@@ -479,6 +480,22 @@ async fn relay_connection(
     if end == RelayEnd::IdleTimeout {
         context.metrics.idle_timeout();
     }
+}
+
+/// Most bytes of an early request sent together with the header.
+const EARLY_DATA_LIMIT: usize = 4096;
+
+/// Appends the client bytes that arrived while the backend was dialed (typically the
+/// whole request) to the header, so the backend gets one segment and one wake-up instead
+/// of two. The header still comes first; nothing waits for the client, so server-first
+/// protocols get the header at once.
+fn with_early_client_bytes(mut header: Vec<u8>, client: &TcpStream, metrics: &Metrics) -> Vec<u8> {
+    let mut early = [0u8; EARLY_DATA_LIMIT];
+    if let Ok(read) = client.try_read(&mut early) {
+        header.extend_from_slice(&early[..read]);
+        metrics.bytes(crate::metrics::Direction::ClientToBackend, read as u64);
+    }
+    header
 }
 
 /// Writes the whole header before any client byte, bounded by `timeout` (a backend
