@@ -146,3 +146,52 @@ fn invalid_configuration_exits_1_with_a_fatal_line() {
     let log = ctl.log_text();
     assert!(log.contains("level=ERROR msg=fatal") && log.contains("unknown mode"), "{log}");
 }
+
+#[test]
+fn gateway_api_sources_and_class_filter() {
+    let env = Env::start();
+    env.configmap("kube-system", "coredns", json!({"Corefile": KUBEADM_COREFILE}));
+    let mut args = coredns_args();
+    args.extend(["--gateway-api", "--gateway-class=public"]);
+    let ctl = env.controller("g1", &args, &[]);
+    assert!(wait_for(WAIT, || ctl.log_text().contains("informer cache synced")), "{}", ctl.log_text());
+    let gateway = |name: &str, class: &str, host: &str| {
+        env.apply(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": name, "namespace": "infra"},
+            "spec": {"gatewayClassName": class, "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80, "hostname": host},
+                {"name": "any", "protocol": "HTTPS", "port": 443}]}}));
+    };
+    gateway("public", "public", "gw.example.com");
+    gateway("private", "internal", "private-gw.example.com");
+    let route = |name: &str, parent: &str, host: &str| {
+        env.apply(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "app"},
+            "spec": {"parentRefs": [{"name": parent, "namespace": "infra"}], "hostnames": [host]}}));
+    };
+    route("kept", "public", "Route.Example.com");
+    route("dropped", "private", "private-route.example.com");
+    let corefile = || env.configmap_data("kube-system", "coredns", "Corefile").unwrap_or_default();
+    assert!(
+        wait_for(WAIT, || corefile().contains(&rewrite("gw.example.com")) && corefile().contains(&rewrite("route.example.com"))),
+        "{}\n{}",
+        corefile(),
+        ctl.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let text = corefile();
+    assert!(!text.contains("private"), "{text}");
+    assert_eq!(text.matches("rewrite name").count(), 2);
+}
+
+#[test]
+fn help_exits_zero_and_lists_modes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ouroboros-controller")).args(["controller", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stderr);
+    for mode in ["coredns", "coredns-import", "etc-hosts", "external-dns"] {
+        assert!(text.contains(mode), "{text}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ouroboros-controller")).args(["cleanup", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -108,3 +108,15 @@ fn external_dns_service_output_and_missing_instance() {
     assert_eq!(no_instance.exited(), Some(1));
     assert!(no_instance.log_text().contains("OUROBOROS_INSTANCE"), "{}", no_instance.log_text());
 }
+
+#[test]
+fn external_dns_refuses_a_headless_proxy_service() {
+    let env = Env::start();
+    env.apply(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ouroboros-proxy", "namespace": "ouroboros"},
+        "spec": {"clusterIP": "None", "ports": [{"port": 80}]}}));
+    let mut ctl = env.controller("e4", &["--mode=external-dns"], &[("OUROBOROS_INSTANCE", "rel"), ("POD_NAMESPACE", "ouroboros")]);
+    assert!(wait_for(WAIT, || ctl.exited().is_some()));
+    assert_eq!(ctl.exited(), Some(1));
+    let log = ctl.log_text();
+    assert!(log.contains("ouroboros/ouroboros-proxy") && log.contains("headless"), "{log}");
+}
