@@ -1,0 +1,162 @@
+//! The render pipeline: values → schema validation → templates → documents in Helm order.
+
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+
+use crate::chart::Chart;
+use crate::context::{Capabilities, ReleaseInfo};
+use crate::error::RenderError;
+use crate::lookup::ClusterState;
+use crate::manifest::{self, Document};
+use cozy_values::ValueLayer;
+
+/// Everything `helm template` takes besides the chart itself.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Release name (`helm template NAME`); Helm's default is `release-name`.
+    pub release_name: String,
+    /// Release namespace (`-n`); Helm's default is `default`.
+    pub namespace: String,
+    pub revision: u64,
+    /// Render as an upgrade (`Release.IsUpgrade` true, `IsInstall` false).
+    pub is_upgrade: bool,
+    /// `-f`, `--set`, `--set-string`, `--set-json`, `--set-file` and literal maps, in order.
+    pub values: Vec<ValueLayer>,
+    /// Directory that relative `-f`/`--set-file` paths are resolved against.
+    pub base_dir: PathBuf,
+    /// `--kube-version`, e.g. `1.30` or `v1.30.2`.
+    pub kube_version: Option<String>,
+    /// `-a/--api-versions`, added to the built-in set.
+    pub api_versions: Vec<String>,
+    /// Override `Chart.Version` / `Chart.AppVersion` of the root chart (test suites do this).
+    pub chart_version: Option<String>,
+    pub app_version: Option<String>,
+    /// Objects that `lookup` sees; `None` is Helm's offline behaviour (every lookup empty).
+    pub cluster_state: Option<ClusterState>,
+    /// `-s/--show-only`: template paths relative to the chart (`templates/x.yaml`,
+    /// `charts/sub/templates/x.yaml`) or Helm source names (`chart/templates/x.yaml`).
+    pub show_only: Vec<String>,
+    /// Skip JSON Schema validation of values (Helm's `--skip-schema-validation`).
+    pub skip_schema_validation: bool,
+    /// Render `NOTES.txt` of the root chart into [`Rendered::notes`].
+    pub render_notes: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            release_name: "release-name".into(),
+            namespace: "default".into(),
+            revision: 1,
+            is_upgrade: false,
+            values: Vec::new(),
+            base_dir: PathBuf::from("."),
+            kube_version: None,
+            api_versions: Vec::new(),
+            chart_version: None,
+            app_version: None,
+            cluster_state: None,
+            show_only: Vec::new(),
+            skip_schema_validation: false,
+            render_notes: false,
+        }
+    }
+}
+
+/// The raw output of one template file, before splitting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedFile {
+    /// Helm's source name: `<chart>/templates/<file>` or `<parent>/charts/<sub>/templates/<file>`.
+    pub source: String,
+    /// Path relative to the root chart directory: `templates/<file>`, `charts/<sub>/templates/<file>`.
+    pub path: String,
+    /// The text the template produced.
+    pub text: String,
+}
+
+/// Result of one render.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Every rendered (non-`_`, non-NOTES) template file, in path order, including ones that
+    /// produced only whitespace.
+    pub files: Vec<RenderedFile>,
+    /// Non-empty documents in Helm's output order (ordinary documents by kind, then hooks).
+    pub documents: Vec<Document>,
+    /// Rendered NOTES.txt of the root chart when requested.
+    pub notes: Option<String>,
+    /// The computed values of the root chart (after defaults, files and --set).
+    pub values: Json,
+}
+
+impl Rendered {
+    /// Multi-document YAML exactly as `helm template` prints it.
+    pub fn to_yaml_stream(&self) -> String {
+        let mut out = String::new();
+        for doc in &self.documents {
+            out.push_str("---\n# Source: ");
+            out.push_str(&doc.source);
+            out.push('\n');
+            out.push_str(&doc.text);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// One JSON array of the parsed documents (comment-only documents are skipped).
+    pub fn to_json(&self) -> String {
+        let items: Vec<&Json> = self.documents.iter().filter(|d| !d.value.is_null()).map(|d| &d.value).collect();
+        serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// The parsed documents that came from one template path (relative or source form).
+    pub fn documents_of(&self, template: &str) -> Vec<&Document> {
+        self.documents.iter().filter(|d| d.matches_template(template)).collect()
+    }
+}
+
+/// Render a chart with the given options.
+pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    let computed = crate::chart::compute_values(chart, &opts.values, &opts.base_dir)?;
+    if !opts.skip_schema_validation {
+        crate::chart::validate_values(chart, &computed)?;
+    }
+    let release = ReleaseInfo {
+        name: opts.release_name.clone(),
+        namespace: opts.namespace.clone(),
+        revision: opts.revision,
+        is_upgrade: opts.is_upgrade,
+    };
+    let capabilities = Capabilities::new(opts.kube_version.as_deref(), &opts.api_versions)?;
+    let env = chart.environment()?;
+    let selected = select_templates(chart, &opts.show_only)?;
+    let files = env.render_all(chart, &computed, &release, &capabilities, opts, &selected)?;
+    let documents = manifest::order_documents(&files)?;
+    let notes = if opts.render_notes {
+        env.render_notes(chart, &computed, &release, &capabilities, opts)?
+    } else {
+        None
+    };
+    Ok(Rendered { files, documents, notes, values: Json::Object(computed.values.clone()) })
+}
+
+/// Resolve `--show-only` names to template paths; an unknown name is an error.
+fn select_templates(chart: &Chart, show_only: &[String]) -> Result<Option<Vec<String>>, RenderError> {
+    if show_only.is_empty() {
+        return Ok(None);
+    }
+    let all = chart.template_paths();
+    let mut picked = Vec::new();
+    for wanted in show_only {
+        let wanted_norm = wanted.trim_start_matches("./");
+        let hit: Vec<&(String, String)> = all
+            .iter()
+            .filter(|(path, source)| path == wanted_norm || source == wanted_norm)
+            .collect();
+        if hit.is_empty() {
+            return Err(RenderError::ShowOnly { name: wanted.clone() });
+        }
+        picked.extend(hit.into_iter().map(|(p, _)| p.clone()));
+    }
+    Ok(Some(picked))
+}

@@ -1,0 +1,143 @@
+//! The command line. Exit codes: 0 success, 1 "found something" (a diff, a failing test, a
+//! drift, lint findings), 2 usage or render error.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::values_args::ValuesArgs;
+use cozy_engine::{render, Chart, ClusterState, RenderOptions};
+
+#[derive(Debug, Parser)]
+#[command(name = "cozy-render", version, about = "Render, lint, test and diff Helm-style chart packages written as minijinja templates")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a chart to multi-document YAML (like `helm template`).
+    Template(TemplateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+/// Arguments shared by commands that render one chart.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Release namespace.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Kubernetes version for Capabilities.KubeVersion (e.g. 1.30).
+    #[arg(long = "kube-version")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for Capabilities.APIVersions (repeatable, comma-separated).
+    #[arg(short = 'a', long = "api-versions")]
+    pub api_versions: Vec<String>,
+    /// Objects `lookup` sees: multi-document YAML or a `kind: List` file.
+    #[arg(long = "cluster-state", value_name = "FILE")]
+    pub cluster_state: Option<PathBuf>,
+    /// Skip JSON Schema validation of values.
+    #[arg(long = "skip-schema-validation")]
+    pub skip_schema_validation: bool,
+}
+
+impl RenderArgs {
+    pub fn options(&self, release_name: &str) -> Result<RenderOptions, cozy_engine::RenderError> {
+        let cluster_state = match &self.cluster_state {
+            Some(path) => Some(ClusterState::from_file(path)?),
+            None => None,
+        };
+        Ok(RenderOptions {
+            release_name: release_name.to_string(),
+            namespace: self.namespace.clone(),
+            values: self.values.layers(),
+            base_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            kube_version: self.kube_version.clone(),
+            api_versions: self.api_versions.clone(),
+            cluster_state,
+            skip_schema_validation: self.skip_schema_validation,
+            ..RenderOptions::default()
+        })
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TemplateArgs {
+    /// `[NAME] CHART`: release name (default `release-name`) and chart directory.
+    #[arg(value_name = "NAME_OR_CHART", num_args = 1..=2, required = true)]
+    pub positional: Vec<String>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Only show manifests rendered from these templates (e.g. templates/deployment.yaml).
+    #[arg(short = 's', long = "show-only")]
+    pub show_only: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub output: OutputFormat,
+}
+
+/// Split `[NAME] CHART` the way Helm does.
+pub fn name_and_chart(positional: &[String]) -> (String, PathBuf) {
+    match positional {
+        [chart] => ("release-name".to_string(), PathBuf::from(chart)),
+        [name, chart, ..] => (name.clone(), PathBuf::from(chart)),
+        [] => ("release-name".to_string(), PathBuf::from(".")),
+    }
+}
+
+/// Parse arguments, run one command, return the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Template(args) => template(&args),
+    }
+}
+
+fn template(args: &TemplateArgs) -> i32 {
+    let (name, chart_dir) = name_and_chart(&args.positional);
+    let result = (|| {
+        let chart = Chart::load(&chart_dir)?;
+        let mut opts = args.render.options(&name)?;
+        opts.show_only = args.show_only.clone();
+        render(&chart, &opts)
+    })();
+    match result {
+        Ok(rendered) => {
+            let text = match args.output {
+                OutputFormat::Yaml => rendered.to_yaml_stream(),
+                OutputFormat::Json => rendered.to_json() + "\n",
+            };
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            if lock.write_all(text.as_bytes()).and_then(|_| lock.flush()).is_err() {
+                return 2;
+            }
+            0
+        }
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            2
+        }
+    }
+}
