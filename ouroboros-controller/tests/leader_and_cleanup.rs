@@ -14,7 +14,7 @@ fn leader_args(port: u16) -> Vec<String> {
         "--mode=coredns".into(),
         "--proxy-fqdn=ouroboros-proxy.ouroboros.svc.cluster.local.".into(),
         "--leader-election-namespace=ouroboros".into(),
-        "--leader-election-lease-duration=2s".into(),
+        "--leader-election-lease-duration=5s".into(),
         format!("--listen-health=127.0.0.1:{port}"),
     ]
 }
