@@ -10,8 +10,8 @@ pub mod import_snippet; // the coredns-import snippet and key-change rule
 pub mod markers; // the BEGIN/END marker lines
 pub mod reconcile;
 pub mod sources; // Ingress / Gateway / HTTPRoute → hostnames, class filters // (desired, observed ConfigMap) → write or no change
-                                                                             //
-                                                                             // Configuration and the thin layers that talk to the API:
+                 //
+                 // Configuration and the thin layers that talk to the API:
 pub mod cleanup; // the uninstall cleanup
 pub mod cli;
 pub mod config; // flags, environment twins, validation

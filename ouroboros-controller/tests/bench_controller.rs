@@ -15,26 +15,59 @@ const POLL_PERIOD: Duration = Duration::from_secs(15);
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 #[test]
 #[ignore = "benchmark: make bench-controller"]
 fn bench_ten_thousand_ingresses() {
     let env = Env::start();
-    env.configmap("kube-system", "coredns", json!({"Corefile": KUBEADM_COREFILE}));
+    env.configmap(
+        "kube-system",
+        "coredns",
+        json!({"Corefile": KUBEADM_COREFILE}),
+    );
     for i in 0..INGRESSES {
-        env.ingress(&format!("ns-{}", i % 100), &format!("ing-{i}"), &[&format!("host-{i}.example.com")]);
+        env.ingress(
+            &format!("ns-{}", i % 100),
+            &format!("ing-{i}"),
+            &[&format!("host-{i}.example.com")],
+        );
     }
     env.api.clear_request_log();
-    let corefile = || env.configmap_data("kube-system", "coredns", "Corefile").unwrap_or_default();
+    let corefile = || {
+        env.configmap_data("kube-system", "coredns", "Corefile")
+            .unwrap_or_default()
+    };
     let last_host = rewrite(&format!("host-{}.example.com", INGRESSES - 1));
     let start = Instant::now();
-    let ctl = env.controller("bench", &["--mode=coredns", "--proxy-fqdn=ouroboros-proxy.ouroboros.svc.cluster.local.", "--leader-elect=false", "--resync=10m", "--log-level=info"], &[]);
-    assert!(wait_for(Duration::from_secs(120), || corefile().contains(&last_host)), "{}", ctl.log_text());
+    let ctl = env.controller(
+        "bench",
+        &[
+            "--mode=coredns",
+            "--proxy-fqdn=ouroboros-proxy.ouroboros.svc.cluster.local.",
+            "--leader-elect=false",
+            "--resync=10m",
+            "--log-level=info",
+        ],
+        &[],
+    );
+    assert!(
+        wait_for(Duration::from_secs(120), || corefile().contains(&last_host)),
+        "{}",
+        ctl.log_text()
+    );
     let first_write = start.elapsed();
     std::thread::sleep(Duration::from_secs(1));
-    let initial_writes = env.api.request_log().iter().filter(|r| r.verb == Some(Verb::Update)).count();
+    let initial_writes = env
+        .api
+        .request_log()
+        .iter()
+        .filter(|r| r.verb == Some(Verb::Update))
+        .count();
     assert_eq!(corefile().matches("rewrite name").count(), INGRESSES);
 
     let mut latencies = Vec::with_capacity(CHANGES);
@@ -54,8 +87,14 @@ fn bench_ten_thousand_ingresses() {
     println!("writes during initial sync   {initial_writes}");
     println!("change-to-write p50          {:?}", p(0.50));
     println!("change-to-write p99          {:?}", p(0.99));
-    println!("change-to-write max          {:?}", latencies[latencies.len() - 1]);
-    println!("peak RSS                     {} MiB", rss.map(|k| k / 1024).unwrap_or(0));
+    println!(
+        "change-to-write max          {:?}",
+        latencies[latencies.len() - 1]
+    );
+    println!(
+        "peak RSS                     {} MiB",
+        rss.map(|k| k / 1024).unwrap_or(0)
+    );
     println!("15 s polling design (anchor): mean {:?}, p99 {:?} latency, one full list of {INGRESSES} per poll",
         POLL_PERIOD / 2, POLL_PERIOD.mul_f64(0.99));
 }

@@ -45,7 +45,11 @@ impl Env {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         api.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-        Env { api, dir, kubeconfig }
+        Env {
+            api,
+            dir,
+            kubeconfig,
+        }
     }
 
     pub fn apply(&self, object: Value) -> Value {
@@ -57,7 +61,10 @@ impl Env {
     }
 
     pub fn configmap_data(&self, ns: &str, name: &str, key: &str) -> Option<String> {
-        let cm = self.api.get_object("v1", "ConfigMap", ns, name).expect("get")?;
+        let cm = self
+            .api
+            .get_object("v1", "ConfigMap", ns, name)
+            .expect("get")?;
         cm["data"][key].as_str().map(str::to_string)
     }
 
@@ -71,7 +78,9 @@ impl Env {
     }
 
     pub fn delete_ingress(&self, ns: &str, name: &str) {
-        self.api.delete_object("networking.k8s.io/v1", "Ingress", ns, name).expect("delete");
+        self.api
+            .delete_object("networking.k8s.io/v1", "Ingress", ns, name)
+            .expect("delete");
     }
 
     /// Starts `ouroboros-controller controller` with short timings; stderr goes to a file.
@@ -80,7 +89,12 @@ impl Env {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ouroboros-controller"));
         cmd.arg("controller")
             .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
-            .args(["--resync=2s", "--debounce=10ms", "--listen-health=", "--log-level=debug"])
+            .args([
+                "--resync=2s",
+                "--debounce=10ms",
+                "--listen-health=",
+                "--log-level=debug",
+            ])
             .args(args)
             .env_remove("OUROBOROS_INSTANCE")
             .env("HOSTNAME", name)
@@ -88,7 +102,10 @@ impl Env {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));
-        Proc { child: Some(cmd.spawn().expect("spawn controller")), log }
+        Proc {
+            child: Some(cmd.spawn().expect("spawn controller")),
+            log,
+        }
     }
 
     /// Runs `ouroboros-controller cleanup` to completion; returns (exit code, stderr).
@@ -96,13 +113,20 @@ impl Env {
         let out = Command::new(env!("CARGO_BIN_EXE_ouroboros-controller"))
             .arg("cleanup")
             .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
-            .args(["--poll-interval=100ms", "--quiesce-timeout=3s", "--delete-timeout=3s"])
+            .args([
+                "--poll-interval=100ms",
+                "--quiesce-timeout=3s",
+                "--delete-timeout=3s",
+            ])
             .args(args)
             .env_remove("OUROBOROS_INSTANCE")
             .stdin(Stdio::null())
             .output()
             .expect("run cleanup");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -120,7 +144,10 @@ impl Proc {
     /// SIGTERM and wait; returns the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
@@ -138,7 +165,10 @@ impl Proc {
     }
 
     pub fn exited(&mut self) -> Option<i32> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).and_then(|s| s.code())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+            .and_then(|s| s.code())
     }
 }
 
@@ -170,7 +200,11 @@ pub fn rewrite(host: &str) -> String {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// GET a path on a local port; returns the body of a 200.
@@ -186,7 +220,11 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
 }
 
 pub fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+    text.lines().find_map(|l| {
+        l.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
 }
 
 pub fn path_str(p: &Path) -> String {
