@@ -390,3 +390,42 @@ fn help_exits_zero_and_lists_modes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn startup_probes_warn_about_node_local_dns_and_missing_reload() {
+    let env = Env::start();
+    let no_reload = ".:53 {\n    errors\n    forward . /etc/resolv.conf\n}\n";
+    env.configmap("kube-system", "coredns", json!({"Corefile": no_reload}));
+    env.configmap(
+        "kube-system",
+        "node-local-dns",
+        json!({"Corefile": ".:53 {\n}\n"}),
+    );
+    let ctl = env.controller("p1", &coredns_args(), &[]);
+    env.ingress("app", "web", &["a.example.com"]);
+    let corefile = || {
+        env.configmap_data("kube-system", "coredns", "Corefile")
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_for(WAIT, || corefile().contains(&rewrite("a.example.com"))),
+        "{}",
+        ctl.log_text()
+    );
+    let log = ctl.log_text();
+    assert!(
+        log.contains("level=WARN msg=\"node-local-dns detected"),
+        "{log}"
+    );
+    assert!(
+        log.contains("nodeLocalDNSConfigMap=kube-system/node-local-dns"),
+        "{log}"
+    );
+    // Once at startup and once for the write.
+    assert!(
+        log.matches("level=WARN msg=\"CoreDNS Corefile lacks the 'reload' plugin")
+            .count()
+            >= 2,
+        "{log}"
+    );
+}
