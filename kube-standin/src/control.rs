@@ -17,7 +17,10 @@ use std::sync::Arc;
 
 pub(crate) fn handle(shared: &Arc<Shared>, method: &Method, rest: &str, body: &[u8]) -> Response {
     match (method.as_str(), rest) {
-        ("GET", "requests") => json_response(200, &serde_json::to_value(lock(&shared.log).entries()).unwrap_or_default()),
+        ("GET", "requests") => json_response(
+            200,
+            &serde_json::to_value(lock(&shared.log).entries()).unwrap_or_default(),
+        ),
         ("DELETE", "requests") => {
             lock(&shared.log).clear();
             json_response(200, &serde_json::json!({}))
@@ -33,21 +36,28 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &Method, rest: &str, body: &[
             crate::handle::clear_faults(shared);
             json_response(200, &serde_json::json!({}))
         }
-        ("POST", "objects") => match crate::handle::apply_text(shared, &String::from_utf8_lossy(body), "request body") {
-            Ok(objects) => json_response(200, &Value::Array(objects)),
-            Err(e) => error_response(&ApiError::bad_request(e.to_string())),
-        },
+        ("POST", "objects") => {
+            match crate::handle::apply_text(shared, &String::from_utf8_lossy(body), "request body")
+            {
+                Ok(objects) => json_response(200, &Value::Array(objects)),
+                Err(e) => error_response(&ApiError::bad_request(e.to_string())),
+            }
+        }
         _ => error_response(&ApiError::no_such_resource()),
     }
 }
 
 fn parse_faults(body: &[u8]) -> Result<Vec<Fault>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("fault body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("fault body is not valid JSON: {e}")))?;
     let list = match value {
         Value::Array(items) => items,
         single => vec![single],
     };
     list.into_iter()
-        .map(|v| serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("invalid fault: {e}"))))
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| ApiError::bad_request(format!("invalid fault: {e}")))
+        })
         .collect()
 }

@@ -31,7 +31,10 @@ pub fn core_versions(server_address: &str) -> Value {
 }
 
 fn group_document(group: &str, versions: &[String]) -> Value {
-    let entries: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let entries: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({"name": group, "versions": entries, "preferredVersion": entries.first().cloned().unwrap_or(Value::Null)})
 }
 
@@ -48,7 +51,10 @@ pub fn group_list(registry: &ResourceRegistry) -> Value {
 
 /// `/apis/<group>`, or None when the group is not served.
 pub fn group(registry: &ResourceRegistry, name: &str) -> Option<Value> {
-    let (_, versions) = registry.groups().into_iter().find(|(g, _)| g == name && !g.is_empty())?;
+    let (_, versions) = registry
+        .groups()
+        .into_iter()
+        .find(|(g, _)| g == name && !g.is_empty())?;
     let mut doc = group_document(name, &versions);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
@@ -75,7 +81,11 @@ pub fn resource_list(registry: &ResourceRegistry, group: &str, version: &str) ->
         return None;
     }
     let mut resources = Vec::new();
-    for t in registry.types().iter().filter(|t| t.group == group && t.version == version) {
+    for t in registry
+        .types()
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+    {
         resources.push(resource_entry(t));
         if t.status_subresource {
             resources.push(json!({
@@ -98,8 +108,14 @@ pub fn resource_list(registry: &ResourceRegistry, group: &str, version: &str) ->
             }));
         }
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
+    )
 }
 
 #[cfg(test)]
@@ -112,7 +128,10 @@ mod tests {
         let groups = doc["groups"].as_array().unwrap();
         let apps = groups.iter().find(|g| g["name"] == "apps").unwrap();
         assert_eq!(apps["preferredVersion"]["groupVersion"], "apps/v1");
-        assert!(groups.iter().all(|g| g["name"] != ""), "core group is under /api");
+        assert!(
+            groups.iter().all(|g| g["name"] != ""),
+            "core group is under /api"
+        );
         assert!(groups.iter().any(|g| g["name"] == "externaldns.k8s.io"));
     }
 
@@ -120,8 +139,16 @@ mod tests {
     fn resource_list_includes_subresources() {
         let registry = ResourceRegistry::builtin();
         let apps = resource_list(&registry, "apps", "v1").unwrap();
-        let names: Vec<&str> = apps["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-        assert_eq!(names, vec!["deployments", "deployments/status", "deployments/scale"]);
+        let names: Vec<&str> = apps["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["deployments", "deployments/status", "deployments/scale"]
+        );
         let core = resource_list(&registry, "", "v1").unwrap();
         assert_eq!(core["groupVersion"], "v1");
         assert!(resource_list(&registry, "apps", "v2").is_none());

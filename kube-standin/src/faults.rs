@@ -37,7 +37,10 @@ impl Verb {
     }
 
     pub fn is_write(self) -> bool {
-        matches!(self, Verb::Create | Verb::Update | Verb::Patch | Verb::Delete | Verb::DeleteCollection)
+        matches!(
+            self,
+            Verb::Create | Verb::Update | Verb::Patch | Verb::Delete | Verb::DeleteCollection
+        )
     }
 }
 
@@ -73,7 +76,10 @@ impl RequestMatch {
 
     /// Matches requests to one resource (plural name, or `plural/subresource`).
     pub fn resource(resource: &str) -> Self {
-        RequestMatch { resource: Some(resource.into()), ..Self::default() }
+        RequestMatch {
+            resource: Some(resource.into()),
+            ..Self::default()
+        }
     }
 
     pub fn verb(mut self, verb: Verb) -> Self {
@@ -100,7 +106,10 @@ impl RequestMatch {
         self.verb.is_none_or(|v| v == info.verb)
             && self.group.as_deref().is_none_or(|g| g == info.group)
             && self.resource.as_deref().is_none_or(|r| r == info.resource)
-            && self.namespace.as_deref().is_none_or(|n| n == info.namespace)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| n == info.namespace)
             && self.name.as_deref().is_none_or(|n| n == info.name)
     }
 }
@@ -176,11 +185,19 @@ impl FaultRules {
     }
 
     pub fn errors(&mut self, matcher: RequestMatch, count: u32, code: u16) {
-        self.errors.push(Counted { matcher, remaining: count, code });
+        self.errors.push(Counted {
+            matcher,
+            remaining: count,
+            code,
+        });
     }
 
     pub fn conflicts(&mut self, matcher: RequestMatch, count: u32) {
-        self.conflicts.push(Counted { matcher, remaining: count, code: 409 });
+        self.conflicts.push(Counted {
+            matcher,
+            remaining: count,
+            code: 409,
+        });
     }
 
     pub fn delay(&mut self, matcher: RequestMatch, delay: Duration) {
@@ -193,7 +210,12 @@ impl FaultRules {
 
     /// The longest delay any rule imposes on this request.
     pub fn delay_for(&self, info: &RequestInfo) -> Duration {
-        self.delays.iter().filter(|(m, _)| m.matches(info)).map(|(_, d)| *d).max().unwrap_or_default()
+        self.delays
+            .iter()
+            .filter(|(m, _)| m.matches(info))
+            .map(|(_, d)| *d)
+            .max()
+            .unwrap_or_default()
     }
 
     pub fn is_forbidden(&self, info: &RequestInfo) -> bool {
@@ -201,7 +223,9 @@ impl FaultRules {
     }
 
     fn take(list: &mut Vec<Counted>, info: &RequestInfo) -> Option<u16> {
-        let hit = list.iter_mut().find(|c| c.remaining > 0 && c.matcher.matches(info))?;
+        let hit = list
+            .iter_mut()
+            .find(|c| c.remaining > 0 && c.matcher.matches(info))?;
         hit.remaining -= 1;
         let code = hit.code;
         list.retain(|c| c.remaining > 0);
@@ -228,16 +252,30 @@ mod tests {
     use super::*;
 
     fn info(verb: Verb, resource: &str, name: &str) -> RequestInfo {
-        RequestInfo { verb, group: "".into(), resource: resource.into(), namespace: "kube-system".into(), name: name.into() }
+        RequestInfo {
+            verb,
+            group: "".into(),
+            resource: resource.into(),
+            namespace: "kube-system".into(),
+            name: name.into(),
+        }
     }
 
     #[test]
     fn matcher_fields_narrow_the_match() {
         let get = info(Verb::Get, "configmaps", "coredns");
         assert!(RequestMatch::any().matches(&get));
-        assert!(RequestMatch::resource("configmaps").verb(Verb::Get).namespace("kube-system").name("coredns").matches(&get));
-        assert!(!RequestMatch::resource("configmaps").verb(Verb::Update).matches(&get));
-        assert!(!RequestMatch::resource("configmaps").group("apps").matches(&get));
+        assert!(RequestMatch::resource("configmaps")
+            .verb(Verb::Get)
+            .namespace("kube-system")
+            .name("coredns")
+            .matches(&get));
+        assert!(!RequestMatch::resource("configmaps")
+            .verb(Verb::Update)
+            .matches(&get));
+        assert!(!RequestMatch::resource("configmaps")
+            .group("apps")
+            .matches(&get));
     }
 
     #[test]
@@ -260,7 +298,10 @@ mod tests {
         let mut rules = FaultRules::default();
         rules.forbid(RequestMatch::resource("configmaps").name("node-local-dns"));
         rules.delay(RequestMatch::any(), Duration::from_millis(5));
-        rules.delay(RequestMatch::resource("configmaps"), Duration::from_millis(50));
+        rules.delay(
+            RequestMatch::resource("configmaps"),
+            Duration::from_millis(50),
+        );
         let probe = info(Verb::Get, "configmaps", "node-local-dns");
         assert!(rules.is_forbidden(&probe));
         assert!(!rules.is_forbidden(&info(Verb::Get, "configmaps", "coredns")));
@@ -272,9 +313,20 @@ mod tests {
         let fault: Fault = serde_json::from_str(r#"{"type":"errors","match":{"resource":"ingresses","verb":"list"},"count":3,"code":503}"#).unwrap();
         assert_eq!(
             fault,
-            Fault::Errors { matcher: RequestMatch::resource("ingresses").verb(Verb::List), count: 3, code: 503 }
+            Fault::Errors {
+                matcher: RequestMatch::resource("ingresses").verb(Verb::List),
+                count: 3,
+                code: 503
+            }
         );
-        let silent: Fault = serde_json::from_str(r#"{"type":"silenceWatches","includeNew":true}"#).unwrap();
-        assert_eq!(silent, Fault::SilenceWatches { matcher: RequestMatch::any(), include_new: true });
+        let silent: Fault =
+            serde_json::from_str(r#"{"type":"silenceWatches","includeNew":true}"#).unwrap();
+        assert_eq!(
+            silent,
+            Fault::SilenceWatches {
+                matcher: RequestMatch::any(),
+                include_new: true
+            }
+        );
     }
 }

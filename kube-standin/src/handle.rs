@@ -28,7 +28,10 @@ pub enum StandInError {
     #[error(transparent)]
     Seed(#[from] SeedError),
     #[error("cannot write kubeconfig {path}: {source}")]
-    WriteKubeconfig { path: String, source: std::io::Error },
+    WriteKubeconfig {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -43,7 +46,9 @@ impl StandIn {
     }
 
     pub fn builder() -> StandInBuilder {
-        StandInBuilder { config: StandInConfig::default() }
+        StandInBuilder {
+            config: StandInConfig::default(),
+        }
     }
 }
 
@@ -98,18 +103,33 @@ impl StandInBuilder {
     /// Binds 127.0.0.1 and serves in the current tokio runtime.
     pub async fn start(self) -> Result<StandInHandle, StandInError> {
         let port = self.config.port;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| StandInError::Bind { port, source })?;
-        let address = listener.local_addr().map_err(|source| StandInError::Bind { port, source })?;
-        let shared = Arc::new(Shared::new(self.config, address, tokio::runtime::Handle::current()));
-        let app = axum::Router::new().fallback(server::handle).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| StandInError::Bind { port, source })?;
+        let address = listener
+            .local_addr()
+            .map_err(|source| StandInError::Bind { port, source })?;
+        let shared = Arc::new(Shared::new(
+            self.config,
+            address,
+            tokio::runtime::Handle::current(),
+        ));
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared.clone());
         let mut stop = shared.shutdown.subscribe();
         let task = tokio::spawn(async move {
             let stopped = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            let _ = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await;
         });
-        Ok(StandInHandle { shared, server: Arc::new(Mutex::new(Some(task))) })
+        Ok(StandInHandle {
+            shared,
+            server: Arc::new(Mutex::new(Some(task))),
+        })
     }
 }
 
@@ -122,16 +142,25 @@ pub struct StandInHandle {
 
 impl std::fmt::Debug for StandInHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StandInHandle").field("address", &self.shared.address).finish()
+        f.debug_struct("StandInHandle")
+            .field("address", &self.shared.address)
+            .finish()
     }
 }
 
-fn resource_for(shared: &Shared, api_version: &str, kind: &str) -> Result<ResourceType, StandInError> {
+fn resource_for(
+    shared: &Shared,
+    api_version: &str,
+    kind: &str,
+) -> Result<ResourceType, StandInError> {
     shared
         .registry()
         .find_kind(api_version, kind)
         .cloned()
-        .ok_or_else(|| StandInError::UnknownKind { api_version: api_version.into(), kind: kind.into() })
+        .ok_or_else(|| StandInError::UnknownKind {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        })
 }
 
 pub(crate) fn apply_value(shared: &Arc<Shared>, object: Value) -> Result<Value, StandInError> {
@@ -147,9 +176,16 @@ pub(crate) fn apply_value(shared: &Arc<Shared>, object: Value) -> Result<Value, 
     Ok((*stored).clone())
 }
 
-pub(crate) fn apply_text(shared: &Arc<Shared>, text: &str, origin: &str) -> Result<Vec<Value>, StandInError> {
+pub(crate) fn apply_text(
+    shared: &Arc<Shared>,
+    text: &str,
+    origin: &str,
+) -> Result<Vec<Value>, StandInError> {
     let objects = seed::parse_documents(text, origin)?;
-    objects.into_iter().map(|o| apply_value(shared, o)).collect()
+    objects
+        .into_iter()
+        .map(|o| apply_value(shared, o))
+        .collect()
 }
 
 /// Applies one fault; returns how many open watches it affected.
@@ -157,14 +193,21 @@ pub(crate) fn apply_fault(shared: &Shared, fault: Fault) -> usize {
     let mut rules = lock(&shared.faults);
     match fault {
         Fault::Forbid { matcher } => rules.forbid(matcher),
-        Fault::Errors { matcher, count, code } => rules.errors(matcher, count, code),
+        Fault::Errors {
+            matcher,
+            count,
+            code,
+        } => rules.errors(matcher, count, code),
         Fault::Conflicts { matcher, count } => rules.conflicts(matcher, count),
         Fault::Delay { matcher, millis } => rules.delay(matcher, Duration::from_millis(millis)),
         Fault::DropWatches { matcher } => {
             drop(rules);
             return lock(&shared.watches).set_mode(&matcher, WatchMode::Closed);
         }
-        Fault::SilenceWatches { matcher, include_new } => {
+        Fault::SilenceWatches {
+            matcher,
+            include_new,
+        } => {
             if include_new {
                 rules.silence_new_watches(matcher.clone());
             }
@@ -192,12 +235,21 @@ impl StandInHandle {
 
     /// A kubeconfig whose current context points at this server.
     pub fn kubeconfig_yaml(&self) -> String {
-        kubeconfig::render(&self.base_url(), &self.shared.config.namespace, "kube-standin")
+        kubeconfig::render(
+            &self.base_url(),
+            &self.shared.config.namespace,
+            "kube-standin",
+        )
     }
 
     pub fn write_kubeconfig(&self, path: impl AsRef<Path>) -> Result<(), StandInError> {
         let path = path.as_ref();
-        std::fs::write(path, self.kubeconfig_yaml()).map_err(|source| StandInError::WriteKubeconfig { path: path.display().to_string(), source })
+        std::fs::write(path, self.kubeconfig_yaml()).map_err(|source| {
+            StandInError::WriteKubeconfig {
+                path: path.display().to_string(),
+                source,
+            }
+        })
     }
 
     /// Creates or replaces an object as given (status included), bypassing validation and
@@ -214,26 +266,55 @@ impl StandInHandle {
     /// Applies every object of a multi-document YAML file.
     pub fn seed_file(&self, path: impl AsRef<Path>) -> Result<Vec<Value>, StandInError> {
         let objects = seed::read_file(path.as_ref())?;
-        objects.into_iter().map(|o| apply_value(&self.shared, o)).collect()
+        objects
+            .into_iter()
+            .map(|o| apply_value(&self.shared, o))
+            .collect()
     }
 
     /// The stored object, as a GET would return it. `namespace` is ignored for cluster-scoped kinds.
-    pub fn get_object(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Option<Value>, StandInError> {
+    pub fn get_object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, StandInError> {
         let rt = resource_for(&self.shared, api_version, kind)?;
         let ns = if rt.namespaced { namespace } else { "" };
-        Ok(lock(&self.shared.store).get(&rt.key(), &crate::store::ObjectKey::new(ns, name)).map(|o| (*o).clone()))
+        Ok(lock(&self.shared.store)
+            .get(&rt.key(), &crate::store::ObjectKey::new(ns, name))
+            .map(|o| (*o).clone()))
     }
 
     /// Stored objects of a kind (all namespaces when `namespace` is None), in list order.
-    pub fn list_objects(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Result<Vec<Value>, StandInError> {
+    pub fn list_objects(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, StandInError> {
         let rt = resource_for(&self.shared, api_version, kind)?;
-        Ok(lock(&self.shared.store).list(&rt.key(), namespace).into_iter().map(|o| (*o).clone()).collect())
+        Ok(lock(&self.shared.store)
+            .list(&rt.key(), namespace)
+            .into_iter()
+            .map(|o| (*o).clone())
+            .collect())
     }
 
     /// Deletes unconditionally; returns the deleted object, None if it did not exist.
-    pub fn delete_object(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Option<Value>, StandInError> {
+    pub fn delete_object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, StandInError> {
         let rt = resource_for(&self.shared, api_version, kind)?;
-        Ok(self.shared.write(|store| store.remove_object(&rt, namespace, name)).map(|o| (*o).clone()))
+        Ok(self
+            .shared
+            .write(|store| store.remove_object(&rt, namespace, name))
+            .map(|o| (*o).clone()))
     }
 
     /// The latest resourceVersion handed out.
@@ -262,7 +343,11 @@ impl StandInHandle {
 
     /// The next `count` matching requests fail with `code` (500, 503, 504...).
     pub fn fail_next(&self, matcher: RequestMatch, count: u32, code: u16) {
-        self.inject(Fault::Errors { matcher, count, code });
+        self.inject(Fault::Errors {
+            matcher,
+            count,
+            code,
+        });
     }
 
     /// The next `count` matching writes fail with 409 Conflict (nothing is stored).
@@ -272,7 +357,10 @@ impl StandInHandle {
 
     /// Matching requests wait `delay` before being served, until cleared.
     pub fn delay(&self, matcher: RequestMatch, delay: Duration) {
-        self.inject(Fault::Delay { matcher, millis: delay.as_millis() as u64 });
+        self.inject(Fault::Delay {
+            matcher,
+            millis: delay.as_millis() as u64,
+        });
     }
 
     /// Closes open matching watches; returns how many.
@@ -282,13 +370,19 @@ impl StandInHandle {
 
     /// Open matching watches stay connected but deliver nothing; returns how many.
     pub fn silence_watches(&self, matcher: RequestMatch) -> usize {
-        self.inject(Fault::SilenceWatches { matcher, include_new: false })
+        self.inject(Fault::SilenceWatches {
+            matcher,
+            include_new: false,
+        })
     }
 
     /// Like [`silence_watches`](Self::silence_watches), and watches opened later start silent
     /// too, until [`clear_faults`](Self::clear_faults).
     pub fn silence_all_watches(&self, matcher: RequestMatch) -> usize {
-        self.inject(Fault::SilenceWatches { matcher, include_new: true })
+        self.inject(Fault::SilenceWatches {
+            matcher,
+            include_new: true,
+        })
     }
 
     /// Removes every standing fault rule (already-silenced watches stay silent).
@@ -303,7 +397,11 @@ impl StandInHandle {
 
     /// Serves an extra resource type from now on.
     pub fn register_resource(&self, resource: ResourceType) {
-        self.shared.registry.write().unwrap_or_else(|p| p.into_inner()).register(resource);
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .register(resource);
     }
 
     /// Stops accepting requests, ends every watch and waits (up to 5 s) for the server.
@@ -336,7 +434,10 @@ impl BlockingStandIn {
             .build()
             .map_err(StandInError::Runtime)?;
         let handle = runtime.block_on(builder.start())?;
-        Ok(BlockingStandIn { handle, runtime: Some(runtime) })
+        Ok(BlockingStandIn {
+            handle,
+            runtime: Some(runtime),
+        })
     }
 
     pub fn handle(&self) -> &StandInHandle {

@@ -37,8 +37,14 @@ mod tests {
     fn kubeconfig_is_valid_yaml_naming_the_server() {
         let text = render("http://127.0.0.1:1234", "default", "t");
         let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        assert_eq!(doc["clusters"][0]["cluster"]["server"].as_str(), Some("http://127.0.0.1:1234"));
+        assert_eq!(
+            doc["clusters"][0]["cluster"]["server"].as_str(),
+            Some("http://127.0.0.1:1234")
+        );
         assert_eq!(doc["current-context"].as_str(), Some(CONTEXT_NAME));
-        assert_eq!(doc["contexts"][0]["context"]["namespace"].as_str(), Some("default"));
+        assert_eq!(
+            doc["contexts"][0]["context"]["namespace"].as_str(),
+            Some("default")
+        );
     }
 }

@@ -21,6 +21,7 @@ pub use handle::{BlockingStandIn, StandIn, StandInBuilder, StandInError, StandIn
 pub use state::StandInConfig;
 
 // Plain data and pure functions.
+pub mod discovery;
 pub mod faults;
 pub mod kubeconfig;
 pub mod metadata;
@@ -34,7 +35,6 @@ pub mod seed;
 pub mod selector;
 pub mod status;
 pub mod store;
-pub mod discovery;
 
 // The HTTP edge.
 mod control;

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "kube-standin", version, about = "A stand-in Kubernetes API server for tests (plain HTTP on 127.0.0.1)")]
+#[command(
+    name = "kube-standin",
+    version,
+    about = "A stand-in Kubernetes API server for tests (plain HTTP on 127.0.0.1)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,15 @@ enum Command {
 }
 
 async fn serve(command: Command) -> Result<(), StandInError> {
-    let Command::Serve { port, kubeconfig_out, seed, user, history_limit, bookmark_interval_ms, rollout_delay_ms } = command;
+    let Command::Serve {
+        port,
+        kubeconfig_out,
+        seed,
+        user,
+        history_limit,
+        bookmark_interval_ms,
+        rollout_delay_ms,
+    } = command;
     let mut builder = StandIn::builder()
         .port(port)
         .history_limit(history_limit)
@@ -73,7 +85,11 @@ async fn wait_for_signal() {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kube-standin: cannot start the runtime: {e}");

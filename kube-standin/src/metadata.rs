@@ -8,7 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// RFC 3339 UTC with second precision, as `metadata.creationTimestamp` is written.
 pub fn format_timestamp(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil-from-days (Howard Hinnant's algorithm), valid for the whole u64 range we can see.
     let z = days + 719_468;
@@ -20,7 +23,12 @@ pub fn format_timestamp(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Characters the apiserver uses for `generateName` suffixes (no vowels, no look-alikes).
@@ -29,7 +37,10 @@ const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 /// A 5-character random suffix for `generateName`.
 pub fn random_suffix() -> String {
     let bytes = uuid::Uuid::new_v4().into_bytes();
-    bytes[..5].iter().map(|b| SUFFIX_ALPHABET[*b as usize % SUFFIX_ALPHABET.len()] as char).collect()
+    bytes[..5]
+        .iter()
+        .map(|b| SUFFIX_ALPHABET[*b as usize % SUFFIX_ALPHABET.len()] as char)
+        .collect()
 }
 
 fn is_label(s: &str, first_alpha: bool) -> bool {
@@ -38,7 +49,11 @@ fn is_label(s: &str, first_alpha: bool) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 63
         && bytes.iter().all(ok_char)
-        && (if first_alpha { bytes[0].is_ascii_lowercase() } else { bytes[0] != b'-' })
+        && (if first_alpha {
+            bytes[0].is_ascii_lowercase()
+        } else {
+            bytes[0] != b'-'
+        })
         && bytes[bytes.len() - 1] != b'-'
 }
 
@@ -73,19 +88,31 @@ pub fn validate_name(rule: NameRule, name: &str) -> Result<(), String> {
 }
 
 pub fn name_of(object: &Value) -> &str {
-    object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn namespace_of(object: &Value) -> &str {
-    object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn resource_version_of(object: &Value) -> &str {
-    object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn uid_of(object: &Value) -> &str {
-    object.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The `metadata` map of an object, created if missing.
@@ -94,7 +121,9 @@ pub fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
         *object = Value::Object(Map::new());
     }
     let map = object.as_object_mut().expect("just made an object");
-    let meta = map.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
     }
@@ -104,7 +133,9 @@ pub fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
 /// Fills kind/apiVersion, or rejects a body that names another kind.
 pub fn check_type(rt: &ResourceType, object: &mut Value) -> Result<(), ApiError> {
     let Some(map) = object.as_object_mut() else {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     };
     let api_version = rt.api_version();
     match map.get("apiVersion").and_then(Value::as_str) {
@@ -119,13 +150,22 @@ pub fn check_type(rt: &ResourceType, object: &mut Value) -> Result<(), ApiError>
             map.insert("kind".into(), Value::String(rt.kind.clone()));
         }
         Some(k) if k == rt.kind => {}
-        Some(k) => return Err(ApiError::bad_request(format!("the kind in the data ({k}) does not match the expected kind ({})", rt.kind))),
+        Some(k) => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                rt.kind
+            )))
+        }
     }
     Ok(())
 }
 
 /// Reconciles the body's namespace with the request's: filled in when absent, 400 on mismatch.
-pub fn check_namespace(rt: &ResourceType, object: &mut Value, namespace: &str) -> Result<(), ApiError> {
+pub fn check_namespace(
+    rt: &ResourceType,
+    object: &mut Value,
+    namespace: &str,
+) -> Result<(), ApiError> {
     let meta = metadata_mut(object);
     if !rt.namespaced {
         meta.remove("namespace");
@@ -137,7 +177,9 @@ pub fn check_namespace(rt: &ResourceType, object: &mut Value, namespace: &str) -
             Ok(())
         }
         Some(ns) if ns == namespace => Ok(()),
-        Some(_) => Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request")),
+        Some(_) => Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )),
     }
 }
 
@@ -145,9 +187,18 @@ pub fn check_namespace(rt: &ResourceType, object: &mut Value, namespace: &str) -
 /// store to avoid collisions).
 pub fn stamp_new(rt: &ResourceType, object: &mut Value, resource_version: u64, now: SystemTime) {
     let meta = metadata_mut(object);
-    meta.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
-    meta.insert("creationTimestamp".into(), Value::String(format_timestamp(now)));
-    meta.insert("resourceVersion".into(), Value::String(resource_version.to_string()));
+    meta.insert(
+        "uid".into(),
+        Value::String(uuid::Uuid::new_v4().to_string()),
+    );
+    meta.insert(
+        "creationTimestamp".into(),
+        Value::String(format_timestamp(now)),
+    );
+    meta.insert(
+        "resourceVersion".into(),
+        Value::String(resource_version.to_string()),
+    );
     if rt.tracks_generation {
         meta.insert("generation".into(), Value::from(1));
     } else {
@@ -170,7 +221,12 @@ pub fn spec_changed(old: &Value, new: &Value) -> bool {
 /// Carries over what an update cannot change (uid, creationTimestamp, generation) and, for
 /// resources with a status subresource, the stored status.
 pub fn carry_over(rt: &ResourceType, old: &Value, new: &mut Value) {
-    for key in ["uid", "creationTimestamp", "generation", "deletionTimestamp"] {
+    for key in [
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+    ] {
         let kept = old.pointer(&format!("/metadata/{key}")).cloned();
         let meta = metadata_mut(new);
         match kept {
@@ -187,7 +243,11 @@ pub fn carry_over(rt: &ResourceType, old: &Value, new: &mut Value) {
         }
     }
     if rt.tracks_generation && spec_changed(old, new) {
-        let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+        let generation = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
         metadata_mut(new).insert("generation".into(), Value::from(generation));
     }
 }
@@ -202,8 +262,14 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(format_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(format_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(format_timestamp(UNIX_EPOCH + Duration::from_secs(1_795_726_464)), "2026-11-26T20:54:24Z");
+        assert_eq!(
+            format_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            format_timestamp(UNIX_EPOCH + Duration::from_secs(1_795_726_464)),
+            "2026-11-26T20:54:24Z"
+        );
     }
 
     #[test]
@@ -234,7 +300,10 @@ mod tests {
         carry_over(deploy, &old, &mut same_spec);
         assert_eq!(same_spec["metadata"]["uid"], "u");
         assert_eq!(same_spec["metadata"]["generation"], 3);
-        assert_eq!(same_spec["status"]["replicas"], 1, "status is a subresource");
+        assert_eq!(
+            same_spec["status"]["replicas"], 1,
+            "status is a subresource"
+        );
         let mut new_spec = json!({"metadata": {}, "spec": {"replicas": 0}});
         carry_over(deploy, &old, &mut new_spec);
         assert_eq!(new_spec["metadata"]["generation"], 4);
@@ -246,7 +315,10 @@ mod tests {
         let cm = registry.find("", "v1", "configmaps").unwrap();
         let mut o = json!({"metadata": {"name": "a"}});
         check_type(cm, &mut o).unwrap();
-        assert_eq!((o["kind"].as_str(), o["apiVersion"].as_str()), (Some("ConfigMap"), Some("v1")));
+        assert_eq!(
+            (o["kind"].as_str(), o["apiVersion"].as_str()),
+            (Some("ConfigMap"), Some("v1"))
+        );
         assert!(check_type(cm, &mut json!({"kind": "Secret"})).is_err());
         check_namespace(cm, &mut o, "ns").unwrap();
         assert_eq!(o["metadata"]["namespace"], "ns");

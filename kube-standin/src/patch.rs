@@ -25,7 +25,9 @@ impl PatchType {
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
             "application/json-patch+json" => Some(PatchType::Json),
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
+                Some(PatchType::Apply)
+            }
             _ => None,
         }
     }
@@ -50,7 +52,9 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     if !target.is_object() {
         *target = Value::Object(Default::default());
     }
-    let Value::Object(target_map) = target else { return };
+    let Value::Object(target_map) = target else {
+        return;
+    };
     for (key, value) in patch_map {
         if value.is_null() {
             target_map.remove(key);
@@ -87,7 +91,9 @@ fn json_patch_add(doc: &mut Value, path: &str, value: Value) -> Result<(), Strin
         return Ok(());
     }
     let (parent, last) = split_pointer(path).ok_or_else(|| format!("invalid path {path:?}"))?;
-    let container = doc.pointer_mut(parent).ok_or_else(|| format!("path {parent:?} does not exist"))?;
+    let container = doc
+        .pointer_mut(parent)
+        .ok_or_else(|| format!("path {parent:?} does not exist"))?;
     match container {
         Value::Object(map) => {
             map.insert(last, value);
@@ -98,9 +104,14 @@ fn json_patch_add(doc: &mut Value, path: &str, value: Value) -> Result<(), Strin
                 items.push(value);
                 return Ok(());
             }
-            let index: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            let index: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index {last:?}"))?;
             if index > items.len() {
-                return Err(format!("array index {index} out of bounds (length {})", items.len()));
+                return Err(format!(
+                    "array index {index} out of bounds (length {})",
+                    items.len()
+                ));
             }
             items.insert(index, value);
             Ok(())
@@ -111,13 +122,22 @@ fn json_patch_add(doc: &mut Value, path: &str, value: Value) -> Result<(), Strin
 
 fn json_patch_remove(doc: &mut Value, path: &str) -> Result<Value, String> {
     let (parent, last) = split_pointer(path).ok_or_else(|| format!("invalid path {path:?}"))?;
-    let container = doc.pointer_mut(parent).ok_or_else(|| format!("path {parent:?} does not exist"))?;
+    let container = doc
+        .pointer_mut(parent)
+        .ok_or_else(|| format!("path {parent:?} does not exist"))?;
     match container {
-        Value::Object(map) => map.remove(&last).ok_or_else(|| format!("path {path:?} does not exist")),
+        Value::Object(map) => map
+            .remove(&last)
+            .ok_or_else(|| format!("path {path:?} does not exist")),
         Value::Array(items) => {
-            let index: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            let index: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index {last:?}"))?;
             if index >= items.len() {
-                return Err(format!("array index {index} out of bounds (length {})", items.len()));
+                return Err(format!(
+                    "array index {index} out of bounds (length {})",
+                    items.len()
+                ));
             }
             Ok(items.remove(index))
         }
@@ -126,16 +146,32 @@ fn json_patch_remove(doc: &mut Value, path: &str) -> Result<Value, String> {
 }
 
 fn apply_operation(doc: &mut Value, op: &Value) -> Result<(), String> {
-    let name = op.get("op").and_then(Value::as_str).ok_or("missing \"op\"")?;
-    let path = op.get("path").and_then(Value::as_str).ok_or("missing \"path\"")?;
-    let value = || op.get("value").cloned().ok_or_else(|| format!("{name} needs a \"value\""));
-    let from = || op.get("from").and_then(Value::as_str).ok_or_else(|| format!("{name} needs a \"from\""));
+    let name = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or("missing \"op\"")?;
+    let path = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("missing \"path\"")?;
+    let value = || {
+        op.get("value")
+            .cloned()
+            .ok_or_else(|| format!("{name} needs a \"value\""))
+    };
+    let from = || {
+        op.get("from")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{name} needs a \"from\""))
+    };
     match name {
         "add" => json_patch_add(doc, path, value()?),
         "remove" => json_patch_remove(doc, path).map(drop),
         "replace" => {
             let new = value()?;
-            let slot = doc.pointer_mut(path).ok_or_else(|| format!("path {path:?} does not exist"))?;
+            let slot = doc
+                .pointer_mut(path)
+                .ok_or_else(|| format!("path {path:?} does not exist"))?;
             *slot = new;
             Ok(())
         }
@@ -145,7 +181,10 @@ fn apply_operation(doc: &mut Value, op: &Value) -> Result<(), String> {
         }
         "copy" => {
             let from = from()?;
-            let copied = doc.pointer(from).cloned().ok_or_else(|| format!("path {from:?} does not exist"))?;
+            let copied = doc
+                .pointer(from)
+                .cloned()
+                .ok_or_else(|| format!("path {from:?} does not exist"))?;
             json_patch_add(doc, path, copied)
         }
         "test" => {
@@ -165,7 +204,8 @@ pub fn apply_json_patch(target: &Value, patch: &Value) -> Result<Value, PatchErr
     let ops = patch.as_array().ok_or(PatchError::NotAnArray)?;
     let mut doc = target.clone();
     for (index, op) in ops.iter().enumerate() {
-        apply_operation(&mut doc, op).map_err(|message| PatchError::Operation { index, message })?;
+        apply_operation(&mut doc, op)
+            .map_err(|message| PatchError::Operation { index, message })?;
     }
     Ok(doc)
 }
@@ -180,8 +220,14 @@ mod tests {
         let target = json!({"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]});
         let patch = json!({"a": "z", "c": {"f": null}, "l": [3], "n": {"x": 1}});
         let out = apply_merge(&target, &patch).unwrap();
-        assert_eq!(out, json!({"a": "z", "c": {"d": "e"}, "l": [3], "n": {"x": 1}}));
-        assert_eq!(apply_merge(&target, &json!([1])), Err(PatchError::MergeNotObject));
+        assert_eq!(
+            out,
+            json!({"a": "z", "c": {"d": "e"}, "l": [3], "n": {"x": 1}})
+        );
+        assert_eq!(
+            apply_merge(&target, &json!([1])),
+            Err(PatchError::MergeNotObject)
+        );
     }
 
     #[test]
@@ -204,22 +250,34 @@ mod tests {
             {"op": "move", "from": "/spec/copy", "path": "/spec/moved"}
         ]);
         let out = apply_json_patch(&target, &patch).unwrap();
-        assert_eq!(out, json!({"spec": {"replicas": 0, "list": ["a", "b", "c", "d"], "moved": 0}, "metadata": {"labels": {}}}));
+        assert_eq!(
+            out,
+            json!({"spec": {"replicas": 0, "list": ["a", "b", "c", "d"], "moved": 0}, "metadata": {"labels": {}}})
+        );
     }
 
     #[test]
     fn failing_json_patch_reports_the_operation_and_changes_nothing() {
         let target = json!({"a": 1});
         let err = apply_json_patch(&target, &json!([{"op": "replace", "path": "/a", "value": 2}, {"op": "test", "path": "/a", "value": 1}])).unwrap_err();
-        assert!(matches!(err, PatchError::Operation { index: 1, .. }), "{err}");
+        assert!(
+            matches!(err, PatchError::Operation { index: 1, .. }),
+            "{err}"
+        );
         assert!(apply_json_patch(&target, &json!({"op": "add"})).is_err());
         assert!(apply_json_patch(&target, &json!([{"op": "remove", "path": "/missing"}])).is_err());
     }
 
     #[test]
     fn content_types_map_to_patch_types() {
-        assert_eq!(PatchType::from_content_type("application/merge-patch+json; charset=utf-8"), Some(PatchType::Merge));
-        assert_eq!(PatchType::from_content_type("application/apply-patch+yaml"), Some(PatchType::Apply));
+        assert_eq!(
+            PatchType::from_content_type("application/merge-patch+json; charset=utf-8"),
+            Some(PatchType::Merge)
+        );
+        assert_eq!(
+            PatchType::from_content_type("application/apply-patch+yaml"),
+            Some(PatchType::Apply)
+        );
         assert_eq!(PatchType::from_content_type("application/json"), None);
     }
 }

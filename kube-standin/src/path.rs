@@ -10,7 +10,10 @@ pub enum Route {
     /// `/apis/<group>`
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     Version,
     /// `/healthz`, `/readyz`, `/livez`
     Health,
@@ -66,10 +69,16 @@ pub fn parse(path: &str) -> Route {
         ["version"] => Route::Version,
         ["healthz" | "readyz" | "livez", ..] => Route::Health,
         ["_standin", rest @ ..] => Route::Control(rest.join("/")),
-        ["api", version] => Route::ResourceList { group: String::new(), version: version.to_string() },
+        ["api", version] => Route::ResourceList {
+            group: String::new(),
+            version: version.to_string(),
+        },
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis", group] => Route::Group(group.to_string()),
-        ["apis", group, version] => Route::ResourceList { group: group.to_string(), version: version.to_string() },
+        ["apis", group, version] => Route::ResourceList {
+            group: group.to_string(),
+            version: version.to_string(),
+        },
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
         _ => Route::NotFound,
     }
@@ -79,10 +88,20 @@ pub fn parse(path: &str) -> Route {
 mod tests {
     use super::*;
 
-    fn res(group: &str, resource: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>) -> Route {
+    fn res(
+        group: &str,
+        resource: &str,
+        ns: Option<&str>,
+        name: Option<&str>,
+        sub: Option<&str>,
+    ) -> Route {
         Route::Resource(ResourcePath {
             group: group.into(),
-            version: if group.is_empty() || group == "apps" || group == "networking.k8s.io" { "v1".into() } else { "v1alpha1".into() },
+            version: if group.is_empty() || group == "apps" || group == "networking.k8s.io" {
+                "v1".into()
+            } else {
+                "v1alpha1".into()
+            },
             resource: resource.into(),
             namespace: ns.map(str::to_string),
             name: name.map(str::to_string),
@@ -95,23 +114,62 @@ mod tests {
         assert_eq!(parse("/api"), Route::CoreVersions);
         assert_eq!(parse("/apis"), Route::GroupList);
         assert_eq!(parse("/apis/apps"), Route::Group("apps".into()));
-        assert_eq!(parse("/api/v1"), Route::ResourceList { group: "".into(), version: "v1".into() });
-        assert_eq!(parse("/apis/apps/v1/"), Route::ResourceList { group: "apps".into(), version: "v1".into() });
+        assert_eq!(
+            parse("/api/v1"),
+            Route::ResourceList {
+                group: "".into(),
+                version: "v1".into()
+            }
+        );
+        assert_eq!(
+            parse("/apis/apps/v1/"),
+            Route::ResourceList {
+                group: "apps".into(),
+                version: "v1".into()
+            }
+        );
         assert_eq!(parse("/version"), Route::Version);
         assert_eq!(parse("/healthz"), Route::Health);
-        assert_eq!(parse("/_standin/requests"), Route::Control("requests".into()));
+        assert_eq!(
+            parse("/_standin/requests"),
+            Route::Control("requests".into())
+        );
     }
 
     #[test]
     fn resource_paths() {
-        assert_eq!(parse("/api/v1/configmaps"), res("", "configmaps", None, None, None));
-        assert_eq!(parse("/api/v1/namespaces/kube-system/configmaps/coredns"), res("", "configmaps", Some("kube-system"), Some("coredns"), None));
-        assert_eq!(parse("/api/v1/namespaces"), res("", "namespaces", None, None, None));
-        assert_eq!(parse("/api/v1/namespaces/default"), res("", "namespaces", None, Some("default"), None));
-        assert_eq!(parse("/api/v1/namespaces/default/status"), res("", "namespaces", None, Some("default"), Some("status")));
-        assert_eq!(parse("/apis/apps/v1/namespaces/x/deployments/c/scale"), res("apps", "deployments", Some("x"), Some("c"), Some("scale")));
-        assert_eq!(parse("/apis/networking.k8s.io/v1/ingresses"), res("networking.k8s.io", "ingresses", None, None, None));
-        assert_eq!(parse("/apis/a/v1/namespaces/x/r/n/s/extra"), Route::NotFound);
+        assert_eq!(
+            parse("/api/v1/configmaps"),
+            res("", "configmaps", None, None, None)
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/kube-system/configmaps/coredns"),
+            res("", "configmaps", Some("kube-system"), Some("coredns"), None)
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces"),
+            res("", "namespaces", None, None, None)
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/default"),
+            res("", "namespaces", None, Some("default"), None)
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/default/status"),
+            res("", "namespaces", None, Some("default"), Some("status"))
+        );
+        assert_eq!(
+            parse("/apis/apps/v1/namespaces/x/deployments/c/scale"),
+            res("apps", "deployments", Some("x"), Some("c"), Some("scale"))
+        );
+        assert_eq!(
+            parse("/apis/networking.k8s.io/v1/ingresses"),
+            res("networking.k8s.io", "ingresses", None, None, None)
+        );
+        assert_eq!(
+            parse("/apis/a/v1/namespaces/x/r/n/s/extra"),
+            Route::NotFound
+        );
         assert_eq!(parse("/other"), Route::NotFound);
     }
 }

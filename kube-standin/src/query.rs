@@ -11,7 +11,9 @@ pub fn percent_decode(raw: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -64,7 +66,9 @@ impl QueryParams {
     pub fn number(&self, key: &str) -> Result<Option<u64>, String> {
         match self.non_empty(key) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| format!("invalid value for {key}: {v:?} is not a non-negative integer")),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                format!("invalid value for {key}: {v:?} is not a non-negative integer")
+            }),
         }
     }
 }
@@ -75,7 +79,9 @@ mod tests {
 
     #[test]
     fn decodes_selectors_and_flags() {
-        let q = QueryParams::parse("labelSelector=app%3Dweb%2Ctier+in+%28a%29&watch=1&limit=5&empty=&bad=%zz");
+        let q = QueryParams::parse(
+            "labelSelector=app%3Dweb%2Ctier+in+%28a%29&watch=1&limit=5&empty=&bad=%zz",
+        );
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert!(q.flag("watch"));
         assert!(!q.flag("allowWatchBookmarks"));

@@ -103,9 +103,15 @@ mod tests {
         log.record(entry("PATCH", "{\"data\":{\"k\":null}}".into()));
         let entries = log.entries();
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].query_param("labelSelector").as_deref(), Some("a=b"));
+        assert_eq!(
+            entries[0].query_param("labelSelector").as_deref(),
+            Some("a=b")
+        );
         assert!(entries[0].is_read_only() && !entries[1].is_read_only());
-        assert_eq!(entries[1].body_json().unwrap()["data"]["k"], serde_json::Value::Null);
+        assert_eq!(
+            entries[1].body_json().unwrap()["data"]["k"],
+            serde_json::Value::Null
+        );
         log.clear();
         assert!(log.entries().is_empty());
     }

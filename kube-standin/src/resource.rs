@@ -50,16 +50,32 @@ impl ResourceType {
 
     /// The key this resource's objects are stored under.
     pub fn key(&self) -> ResourceKey {
-        ResourceKey { group: self.group.clone(), version: self.version.clone(), plural: self.plural.clone() }
+        ResourceKey {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            plural: self.plural.clone(),
+        }
     }
 
     pub fn subject(&self) -> Subject<'_> {
-        Subject { group: &self.group, resource: &self.plural }
+        Subject {
+            group: &self.group,
+            resource: &self.plural,
+        }
     }
 
     /// Verbs advertised in discovery.
     pub fn verbs(&self) -> Vec<&'static str> {
-        vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        vec![
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ]
     }
 }
 
@@ -93,7 +109,12 @@ struct Builtin {
     name_rule: NameRule,
 }
 
-const fn core(plural: &'static str, kind: &'static str, namespaced: bool, short: &'static [&'static str]) -> Builtin {
+const fn core(
+    plural: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short: &'static [&'static str],
+) -> Builtin {
     Builtin {
         group: "",
         version: "v1",
@@ -109,7 +130,13 @@ const fn core(plural: &'static str, kind: &'static str, namespaced: bool, short:
     }
 }
 
-const fn crd(group: &'static str, version: &'static str, plural: &'static str, kind: &'static str, short: &'static [&'static str]) -> Builtin {
+const fn crd(
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    short: &'static [&'static str],
+) -> Builtin {
     Builtin {
         group,
         version,
@@ -129,18 +156,86 @@ const BUILTINS: &[Builtin] = &[
     core("configmaps", "ConfigMap", true, &["cm"]),
     core("secrets", "Secret", true, &[]),
     core("events", "Event", true, &["ev"]),
-    Builtin { status: true, name_rule: NameRule::Label, ..core("namespaces", "Namespace", false, &["ns"]) },
-    Builtin { status: true, name_rule: NameRule::Dns1035Label, ..core("services", "Service", true, &["svc"]) },
-    Builtin { group: "networking.k8s.io", generation: true, status: true, ..core("ingresses", "Ingress", true, &["ing"]) },
-    Builtin { group: "networking.k8s.io", generation: true, ..core("ingressclasses", "IngressClass", false, &[]) },
-    Builtin { group: "apps", generation: true, status: true, scale: true, ..core("deployments", "Deployment", true, &["deploy"]) },
-    Builtin { group: "coordination.k8s.io", ..core("leases", "Lease", true, &[]) },
-    crd("gateway.networking.k8s.io", "v1", "gateways", "Gateway", &["gtw"]),
-    crd("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", &[]),
-    Builtin { namespaced: false, ..crd("gateway.networking.k8s.io", "v1", "gatewayclasses", "GatewayClass", &["gc"]) },
-    crd("externaldns.k8s.io", "v1alpha1", "dnsendpoints", "DNSEndpoint", &[]),
-    Builtin { namespaced: false, ..crd("cozystack.io", "v1alpha1", "packages", "Package", &["pkg", "pkgs"]) },
-    crd("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease", &["hr"]),
+    Builtin {
+        status: true,
+        name_rule: NameRule::Label,
+        ..core("namespaces", "Namespace", false, &["ns"])
+    },
+    Builtin {
+        status: true,
+        name_rule: NameRule::Dns1035Label,
+        ..core("services", "Service", true, &["svc"])
+    },
+    Builtin {
+        group: "networking.k8s.io",
+        generation: true,
+        status: true,
+        ..core("ingresses", "Ingress", true, &["ing"])
+    },
+    Builtin {
+        group: "networking.k8s.io",
+        generation: true,
+        ..core("ingressclasses", "IngressClass", false, &[])
+    },
+    Builtin {
+        group: "apps",
+        generation: true,
+        status: true,
+        scale: true,
+        ..core("deployments", "Deployment", true, &["deploy"])
+    },
+    Builtin {
+        group: "coordination.k8s.io",
+        ..core("leases", "Lease", true, &[])
+    },
+    crd(
+        "gateway.networking.k8s.io",
+        "v1",
+        "gateways",
+        "Gateway",
+        &["gtw"],
+    ),
+    crd(
+        "gateway.networking.k8s.io",
+        "v1",
+        "httproutes",
+        "HTTPRoute",
+        &[],
+    ),
+    Builtin {
+        namespaced: false,
+        ..crd(
+            "gateway.networking.k8s.io",
+            "v1",
+            "gatewayclasses",
+            "GatewayClass",
+            &["gc"],
+        )
+    },
+    crd(
+        "externaldns.k8s.io",
+        "v1alpha1",
+        "dnsendpoints",
+        "DNSEndpoint",
+        &[],
+    ),
+    Builtin {
+        namespaced: false,
+        ..crd(
+            "cozystack.io",
+            "v1alpha1",
+            "packages",
+            "Package",
+            &["pkg", "pkgs"],
+        )
+    },
+    crd(
+        "helm.toolkit.fluxcd.io",
+        "v2",
+        "helmreleases",
+        "HelmRelease",
+        &["hr"],
+    ),
 ];
 
 impl ResourceRegistry {
@@ -177,17 +272,23 @@ impl ResourceRegistry {
     }
 
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
-        self.types.iter().find(|t| t.group == group && t.version == version && t.plural == plural)
+        self.types
+            .iter()
+            .find(|t| t.group == group && t.version == version && t.plural == plural)
     }
 
     /// Looks a type up by an object's `apiVersion` and `kind`.
     pub fn find_kind(&self, api_version: &str, kind: &str) -> Option<&ResourceType> {
-        self.types.iter().find(|t| t.api_version() == api_version && t.kind == kind)
+        self.types
+            .iter()
+            .find(|t| t.api_version() == api_version && t.kind == kind)
     }
 
     /// Whether any resource is served under this group/version (core: group "").
     pub fn serves_group_version(&self, group: &str, version: &str) -> bool {
-        self.types.iter().any(|t| t.group == group && t.version == version)
+        self.types
+            .iter()
+            .any(|t| t.group == group && t.version == version)
     }
 
     /// Groups in first-registered order, each with its versions.
@@ -195,7 +296,9 @@ impl ResourceRegistry {
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for t in &self.types {
             match groups.iter_mut().find(|(g, _)| *g == t.group) {
-                Some((_, versions)) if !versions.contains(&t.version) => versions.push(t.version.clone()),
+                Some((_, versions)) if !versions.contains(&t.version) => {
+                    versions.push(t.version.clone())
+                }
                 Some(_) => {}
                 None => groups.push((t.group.clone(), vec![t.version.clone()])),
             }
@@ -211,12 +314,29 @@ mod tests {
     #[test]
     fn builtin_registry_serves_what_the_controller_uses() {
         let registry = ResourceRegistry::builtin();
-        let deploy = registry.find("apps", "v1", "deployments").expect("deployments");
+        let deploy = registry
+            .find("apps", "v1", "deployments")
+            .expect("deployments");
         assert!(deploy.scale_subresource && deploy.namespaced && deploy.builtin);
-        assert_eq!(registry.find_kind("networking.k8s.io/v1", "Ingress").map(|t| t.plural.as_str()), Some("ingresses"));
-        assert_eq!(registry.find_kind("v1", "ConfigMap").map(|t| t.api_version()), Some("v1".to_string()));
+        assert_eq!(
+            registry
+                .find_kind("networking.k8s.io/v1", "Ingress")
+                .map(|t| t.plural.as_str()),
+            Some("ingresses")
+        );
+        assert_eq!(
+            registry
+                .find_kind("v1", "ConfigMap")
+                .map(|t| t.api_version()),
+            Some("v1".to_string())
+        );
         assert!(!registry.find("", "v1", "namespaces").unwrap().namespaced);
-        assert!(!registry.find("externaldns.k8s.io", "v1alpha1", "dnsendpoints").unwrap().builtin);
+        assert!(
+            !registry
+                .find("externaldns.k8s.io", "v1alpha1", "dnsendpoints")
+                .unwrap()
+                .builtin
+        );
         assert!(registry.find("apps", "v1", "replicasets").is_none());
     }
 
@@ -224,7 +344,10 @@ mod tests {
     fn groups_list_core_first_and_each_group_once() {
         let groups = ResourceRegistry::builtin().groups();
         assert_eq!(groups[0], ("".to_string(), vec!["v1".to_string()]));
-        let gateway = groups.iter().filter(|(g, _)| g == "gateway.networking.k8s.io").count();
+        let gateway = groups
+            .iter()
+            .filter(|(g, _)| g == "gateway.networking.k8s.io")
+            .count();
         assert_eq!(gateway, 1);
     }
 
@@ -236,6 +359,9 @@ mod tests {
         let before = registry.types().len();
         registry.register(cm);
         assert_eq!(registry.types().len(), before);
-        assert_eq!(registry.find("", "v1", "configmaps").unwrap().short_names, vec!["x".to_string()]);
+        assert_eq!(
+            registry.find("", "v1", "configmaps").unwrap().short_names,
+            vec!["x".to_string()]
+        );
     }
 }

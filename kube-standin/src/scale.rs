@@ -8,13 +8,25 @@ use serde_json::{json, Map, Value};
 pub fn to_scale(deployment: &Value) -> Value {
     let meta = deployment.get("metadata").cloned().unwrap_or_default();
     let mut scale_meta = Map::new();
-    for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for key in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = meta.get(key) {
             scale_meta.insert(key.into(), v.clone());
         }
     }
-    let spec_replicas = deployment.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-    let status_replicas = deployment.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0);
+    let spec_replicas = deployment
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let status_replicas = deployment
+        .pointer("/status/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let selector = label_selector_string(deployment.pointer("/spec/selector/matchLabels"));
     let mut status = json!({"replicas": status_replicas});
     if !selector.is_empty() {
@@ -30,8 +42,13 @@ pub fn to_scale(deployment: &Value) -> Value {
 }
 
 fn label_selector_string(labels: Option<&Value>) -> String {
-    let Some(Value::Object(map)) = labels else { return String::new() };
-    map.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+    let Some(Value::Object(map)) = labels else {
+        return String::new();
+    };
+    map.iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `spec.replicas` of a Scale body; must be a non-negative integer.
@@ -58,11 +75,26 @@ pub fn with_replicas(deployment: &Value, replicas: i64) -> Value {
 /// The status a settled rollout reports. Replica counts of 0 are omitted, as the apiserver
 /// omits empty integer fields.
 pub fn settled_status(deployment: &Value) -> Value {
-    let replicas = deployment.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-    let mut status = deployment.get("status").cloned().filter(Value::is_object).unwrap_or_else(|| json!({}));
-    let generation = deployment.pointer("/metadata/generation").cloned().unwrap_or(Value::from(1));
+    let replicas = deployment
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let mut status = deployment
+        .get("status")
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    let generation = deployment
+        .pointer("/metadata/generation")
+        .cloned()
+        .unwrap_or(Value::from(1));
     status["observedGeneration"] = generation;
-    for key in ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"] {
+    for key in [
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+    ] {
         if replicas > 0 {
             status[key] = Value::from(replicas);
         } else if let Some(map) = status.as_object_mut() {

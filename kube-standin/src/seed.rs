@@ -6,11 +6,22 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     #[error("cannot read seed file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{origin}: YAML document {index}: {message}")]
-    Yaml { origin: String, index: usize, message: String },
+    Yaml {
+        origin: String,
+        index: usize,
+        message: String,
+    },
     #[error("{origin}: YAML document {index}: {message}")]
-    Object { origin: String, index: usize, message: String },
+    Object {
+        origin: String,
+        index: usize,
+        message: String,
+    },
 }
 
 /// Parses every document into objects; a `kind: List` (or `*List`) document is expanded into
@@ -19,21 +30,32 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, SeedError
     let mut objects = Vec::new();
     for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let index = i + 1;
-        let value = <Value as serde::Deserialize>::deserialize(document).map_err(|e| SeedError::Yaml {
-            origin: origin.into(),
-            index,
-            message: e.to_string(),
-        })?;
+        let value =
+            <Value as serde::Deserialize>::deserialize(document).map_err(|e| SeedError::Yaml {
+                origin: origin.into(),
+                index,
+                message: e.to_string(),
+            })?;
         match value {
             Value::Null => {}
-            Value::Object(ref map) if map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && map.contains_key("items") => {
+            Value::Object(ref map)
+                if map
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List"))
+                    && map.contains_key("items") =>
+            {
                 let items = map["items"].as_array().cloned().unwrap_or_default();
                 objects.extend(items);
             }
             Value::Object(ref map) => {
                 for field in ["apiVersion", "kind"] {
                     if !map.get(field).is_some_and(Value::is_string) {
-                        return Err(SeedError::Object { origin: origin.into(), index, message: format!("missing {field}") });
+                        return Err(SeedError::Object {
+                            origin: origin.into(),
+                            index,
+                            message: format!("missing {field}"),
+                        });
                     }
                 }
                 objects.push(value);
@@ -53,14 +75,20 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, SeedError
 fn short(value: &Value) -> String {
     let text = value.to_string();
     if text.len() > 40 {
-        format!("{}...", &text[..text.char_indices().nth(40).map_or(text.len(), |(i, _)| i)])
+        format!(
+            "{}...",
+            &text[..text.char_indices().nth(40).map_or(text.len(), |(i, _)| i)]
+        )
     } else {
         text
     }
 }
 
 pub fn read_file(path: &Path) -> Result<Vec<Value>, SeedError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
     parse_documents(&text, &path.display().to_string())
 }
 
@@ -78,11 +106,18 @@ mod tests {
 
     #[test]
     fn errors_name_the_origin_and_document() {
-        let err = parse_documents("apiVersion: v1\nkind: ConfigMap\n---\n- 1\n", "seed.yaml").unwrap_err();
-        assert_eq!(err.to_string(), "seed.yaml: YAML document 2: expected a mapping, found [1]");
+        let err = parse_documents("apiVersion: v1\nkind: ConfigMap\n---\n- 1\n", "seed.yaml")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "seed.yaml: YAML document 2: expected a mapping, found [1]"
+        );
         let err = parse_documents("kind: ConfigMap\n", "s.yaml").unwrap_err();
         assert!(err.to_string().contains("missing apiVersion"), "{err}");
         let err = parse_documents("a: [\n", "s.yaml").unwrap_err();
-        assert!(err.to_string().starts_with("s.yaml: YAML document 1:"), "{err}");
+        assert!(
+            err.to_string().starts_with("s.yaml: YAML document 1:"),
+            "{err}"
+        );
     }
 }

@@ -55,11 +55,15 @@ fn split_requirements(raw: &str) -> Vec<&str> {
 fn check_key(key: &str, raw: &str) -> Result<String, SelectorError> {
     let ok = !key.is_empty()
         && key.len() <= 317
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if ok {
         Ok(key.to_string())
     } else {
-        Err(SelectorError::Label(format!("invalid label key {key:?} in {raw:?}")))
+        Err(SelectorError::Label(format!(
+            "invalid label key {key:?} in {raw:?}"
+        )))
     }
 }
 
@@ -68,8 +72,14 @@ fn parse_set(rest: &str, raw: &str) -> Result<Vec<String>, SelectorError> {
     let inner = rest
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| SelectorError::Label(format!("expected a parenthesised set of values in {raw:?}")))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+        .ok_or_else(|| {
+            SelectorError::Label(format!("expected a parenthesised set of values in {raw:?}"))
+        })?;
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 fn parse_requirement(part: &str) -> Result<LabelRequirement, SelectorError> {
@@ -78,10 +88,16 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, SelectorError> {
         return Ok(LabelRequirement::NotExists(check_key(key.trim(), raw)?));
     }
     if let Some((key, value)) = raw.split_once("!=") {
-        return Ok(LabelRequirement::NotEquals(check_key(key.trim(), raw)?, value.trim().to_string()));
+        return Ok(LabelRequirement::NotEquals(
+            check_key(key.trim(), raw)?,
+            value.trim().to_string(),
+        ));
     }
     if let Some((key, value)) = raw.split_once("==").or_else(|| raw.split_once('=')) {
-        return Ok(LabelRequirement::Equals(check_key(key.trim(), raw)?, value.trim().to_string()));
+        return Ok(LabelRequirement::Equals(
+            check_key(key.trim(), raw)?,
+            value.trim().to_string(),
+        ));
     }
     let mut words = raw.splitn(2, char::is_whitespace);
     let key = words.next().unwrap_or_default();
@@ -90,12 +106,20 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, SelectorError> {
         return Ok(LabelRequirement::Exists(check_key(key, raw)?));
     }
     if let Some(set) = rest.strip_prefix("notin") {
-        return Ok(LabelRequirement::NotIn(check_key(key, raw)?, parse_set(set, raw)?));
+        return Ok(LabelRequirement::NotIn(
+            check_key(key, raw)?,
+            parse_set(set, raw)?,
+        ));
     }
     if let Some(set) = rest.strip_prefix("in") {
-        return Ok(LabelRequirement::In(check_key(key, raw)?, parse_set(set, raw)?));
+        return Ok(LabelRequirement::In(
+            check_key(key, raw)?,
+            parse_set(set, raw)?,
+        ));
     }
-    Err(SelectorError::Label(format!("found {rest:?}, expected: in, notin, =, ==, !=, or end of requirement in {raw:?}")))
+    Err(SelectorError::Label(format!(
+        "found {rest:?}, expected: in, notin, =, ==, !=, or end of requirement in {raw:?}"
+    )))
 }
 
 impl LabelSelector {
@@ -103,7 +127,10 @@ impl LabelSelector {
         if raw.trim().is_empty() {
             return Ok(Self::default());
         }
-        let requirements = split_requirements(raw).into_iter().map(parse_requirement).collect::<Result<_, _>>()?;
+        let requirements = split_requirements(raw)
+            .into_iter()
+            .map(parse_requirement)
+            .collect::<Result<_, _>>()?;
         Ok(LabelSelector { requirements })
     }
 
@@ -143,21 +170,31 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
                 (f, v, false)
             } else {
-                return Err(SelectorError::FieldSyntax(raw.to_string(), part.to_string()));
+                return Err(SelectorError::FieldSyntax(
+                    raw.to_string(),
+                    part.to_string(),
+                ));
             };
             let path = match field.trim() {
                 "metadata.name" => "/metadata/name",
                 "metadata.namespace" => "/metadata/namespace",
                 other => return Err(SelectorError::FieldNotSupported(other.to_string())),
             };
-            requirements.push(FieldRequirement { path, value: value.trim().to_string(), negated });
+            requirements.push(FieldRequirement {
+                path,
+                value: value.trim().to_string(),
+                negated,
+            });
         }
         Ok(FieldSelector { requirements })
     }
 
     pub fn matches(&self, object: &Value) -> bool {
         self.requirements.iter().all(|req| {
-            let actual = object.pointer(req.path).and_then(Value::as_str).unwrap_or("");
+            let actual = object
+                .pointer(req.path)
+                .and_then(Value::as_str)
+                .unwrap_or("");
             (actual == req.value) != req.negated
         })
     }
@@ -190,7 +227,11 @@ mod tests {
             ("app in (a,b),tier", false),
         ];
         for (selector, expected) in cases {
-            assert_eq!(LabelSelector::parse(selector).unwrap().matches(&o), expected, "{selector}");
+            assert_eq!(
+                LabelSelector::parse(selector).unwrap().matches(&o),
+                expected,
+                "{selector}"
+            );
         }
     }
 
@@ -205,8 +246,14 @@ mod tests {
     fn field_selector_name_and_namespace() {
         let o = obj(json!({}));
         assert!(FieldSelector::parse("metadata.name=a").unwrap().matches(&o));
-        assert!(!FieldSelector::parse("metadata.name!=a").unwrap().matches(&o));
-        assert!(FieldSelector::parse("metadata.namespace==ns1,metadata.name=a").unwrap().matches(&o));
+        assert!(!FieldSelector::parse("metadata.name!=a")
+            .unwrap()
+            .matches(&o));
+        assert!(
+            FieldSelector::parse("metadata.namespace==ns1,metadata.name=a")
+                .unwrap()
+                .matches(&o)
+        );
         assert_eq!(
             FieldSelector::parse("spec.x=1").unwrap_err().to_string(),
             "field label not supported: spec.x"

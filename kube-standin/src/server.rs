@@ -48,15 +48,32 @@ fn page_not_found() -> Response {
 }
 
 /// Entry point for every request.
-pub(crate) async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let route = path::parse(uri.path());
     if let Route::Control(rest) = &route {
         return control::handle(&shared, &method, rest, &body);
     }
     let query = uri.query().unwrap_or("").to_string();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let params = QueryParams::parse(&query);
-    let (response, verb) = route_request(&shared, &method, route, &params, content_type.as_deref(), &body).await;
+    let (response, verb) = route_request(
+        &shared,
+        &method,
+        route,
+        &params,
+        content_type.as_deref(),
+        &body,
+    )
+    .await;
     shared.record(RecordedRequest {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -82,8 +99,13 @@ async fn route_request(
     match route {
         Route::CoreVersions => ok(discovery::core_versions(&shared.address.to_string())),
         Route::GroupList => ok(discovery::group_list(&registry)),
-        Route::Group(group) => discovery::group(&registry, &group).map_or((page_not_found(), None), ok),
-        Route::ResourceList { group, version } => discovery::resource_list(&registry, &group, &version).map_or((page_not_found(), None), ok),
+        Route::Group(group) => {
+            discovery::group(&registry, &group).map_or((page_not_found(), None), ok)
+        }
+        Route::ResourceList { group, version } => {
+            discovery::resource_list(&registry, &group, &version)
+                .map_or((page_not_found(), None), ok)
+        }
         Route::Version => ok(discovery::version()),
         Route::Health => (Response::new(Body::from("ok")), None),
         Route::NotFound | Route::Control(_) => (page_not_found(), None),
@@ -145,7 +167,8 @@ async fn resource_request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Outcome {
-    let verb = verb_of(method, rp, params).ok_or_else(|| (ApiError::method_not_allowed(method.as_str()), None))?;
+    let verb = verb_of(method, rp, params)
+        .ok_or_else(|| (ApiError::method_not_allowed(method.as_str()), None))?;
     check_addressing(rt, rp, verb).map_err(|e| (e, Some(verb)))?;
     let sub = rp.subresource.as_deref();
     if sub.is_some() && !matches!(verb, Verb::Get | Verb::Update | Verb::Patch) {
@@ -158,7 +181,9 @@ async fn resource_request(
         namespace: rp.namespace.clone().unwrap_or_default(),
         name: rp.name.clone().unwrap_or_default(),
     };
-    apply_faults(shared, rt, &info, sub).await.map_err(|e| (e, Some(verb)))?;
+    apply_faults(shared, rt, &info, sub)
+        .await
+        .map_err(|e| (e, Some(verb)))?;
     let namespace = rp.namespace.as_deref().unwrap_or("");
     let name = rp.name.as_deref().unwrap_or("");
     let result = match verb {
@@ -174,14 +199,26 @@ async fn resource_request(
     result.map(|r| (r, verb)).map_err(|e| (e, Some(verb)))
 }
 
-async fn apply_faults(shared: &Shared, rt: &ResourceType, info: &RequestInfo, sub: Option<&str>) -> Result<(), ApiError> {
+async fn apply_faults(
+    shared: &Shared,
+    rt: &ResourceType,
+    info: &RequestInfo,
+    sub: Option<&str>,
+) -> Result<(), ApiError> {
     let delay = lock(&shared.faults).delay_for(info);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let mut faults = lock(&shared.faults);
     if faults.is_forbidden(info) {
-        return Err(ApiError::forbidden(rt.subject(), &info.name, &shared.config.user, info.verb.as_str(), &info.namespace, sub.unwrap_or("")));
+        return Err(ApiError::forbidden(
+            rt.subject(),
+            &info.name,
+            &shared.config.user,
+            info.verb.as_str(),
+            &info.namespace,
+            sub.unwrap_or(""),
+        ));
     }
     if let Some(code) = faults.take_error(info) {
         return Err(ApiError::server_failure(code));
@@ -194,27 +231,43 @@ async fn apply_faults(shared: &Shared, rt: &ResourceType, info: &RequestInfo, su
 
 fn reject_dry_run(params: &QueryParams) -> Result<(), ApiError> {
     match params.non_empty("dryRun") {
-        Some(_) => Err(ApiError::bad_request("dryRun is not supported by this API stand-in")),
+        Some(_) => Err(ApiError::bad_request(
+            "dryRun is not supported by this API stand-in",
+        )),
         None => Ok(()),
     }
 }
 
 fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
-    let media = content_type.unwrap_or("application/json").split(';').next().unwrap_or("").trim();
+    let media = content_type
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
     match media {
-        "application/json" | "" | "*/*" => {
-            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
-        }
-        "application/yaml" => {
-            serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}")))
-        }
-        other => Err(ApiError::unsupported_media_type(other, "application/json, application/yaml")),
+        "application/json" | "" | "*/*" => serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}"))),
+        "application/yaml" => serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}"))),
+        other => Err(ApiError::unsupported_media_type(
+            other,
+            "application/json, application/yaml",
+        )),
     }
 }
 
-fn get(shared: &Shared, rt: &ResourceType, namespace: &str, name: &str, sub: Option<&str>) -> Result<Response, ApiError> {
+fn get(
+    shared: &Shared,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    sub: Option<&str>,
+) -> Result<Response, ApiError> {
     let key = ObjectKey::new(namespace, name);
-    let object = lock(&shared.store).get(&rt.key(), &key).ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
+    let object = lock(&shared.store)
+        .get(&rt.key(), &key)
+        .ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
     match sub {
         Some("scale") => Ok(json_response(200, &scale::to_scale(&object))),
         _ => Ok(json_response(200, &object)),
@@ -242,8 +295,10 @@ fn decode_continue(raw: &str) -> Result<ContinueToken, ApiError> {
 }
 
 pub(crate) fn selectors(params: &QueryParams) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    let labels = LabelSelector::parse(params.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let fields = FieldSelector::parse(params.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let labels = LabelSelector::parse(params.get("labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(params.get("fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok((labels, fields))
 }
 
@@ -259,10 +314,21 @@ pub(crate) fn list_item(rt: &ResourceType, object: &Value) -> Value {
     item
 }
 
-fn list(shared: &Shared, rt: &ResourceType, namespace: Option<&str>, params: &QueryParams) -> Result<Response, ApiError> {
+fn list(
+    shared: &Shared,
+    rt: &ResourceType,
+    namespace: Option<&str>,
+    params: &QueryParams,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
-    let limit = params.number("limit").map_err(ApiError::bad_request)?.unwrap_or(0) as usize;
-    let token = params.non_empty("continue").map(decode_continue).transpose()?;
+    let limit = params
+        .number("limit")
+        .map_err(ApiError::bad_request)?
+        .unwrap_or(0) as usize;
+    let token = params
+        .non_empty("continue")
+        .map(decode_continue)
+        .transpose()?;
     let (objects, rv) = {
         let store = lock(&shared.store);
         match &token {
@@ -271,19 +337,33 @@ fn list(shared: &Shared, rt: &ResourceType, namespace: Option<&str>, params: &Qu
                     ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into())
                 })?;
                 let after = ObjectKey::new(&t.namespace, &t.name);
-                let rest = snapshot.into_iter().filter(|o| ObjectKey::new(crate::metadata::namespace_of(o), name_of(o)) > after).collect();
+                let rest = snapshot
+                    .into_iter()
+                    .filter(|o| {
+                        ObjectKey::new(crate::metadata::namespace_of(o), name_of(o)) > after
+                    })
+                    .collect();
                 (rest, t.rv)
             }
             None => (store.list(&rt.key(), namespace), store.resource_version()),
         }
     };
-    let matching: Vec<_> = objects.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect();
+    let matching: Vec<_> = objects
+        .into_iter()
+        .filter(|o| labels.matches(o) && fields.matches(o))
+        .collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     let page: &[Arc<Value>] = if limit > 0 && matching.len() > limit {
         let last = &matching[limit - 1];
-        let token = ContinueToken { rv, namespace: crate::metadata::namespace_of(last).into(), name: name_of(last).into() };
+        let token = ContinueToken {
+            rv,
+            namespace: crate::metadata::namespace_of(last).into(),
+            name: name_of(last).into(),
+        };
         metadata["continue"] = Value::String(encode_continue(&token));
-        if params.non_empty("labelSelector").is_none() && params.non_empty("fieldSelector").is_none() {
+        if params.non_empty("labelSelector").is_none()
+            && params.non_empty("fieldSelector").is_none()
+        {
             metadata["remainingItemCount"] = Value::from((matching.len() - limit) as u64);
         }
         &matching[..limit]
@@ -297,7 +377,14 @@ fn list(shared: &Shared, rt: &ResourceType, namespace: Option<&str>, params: &Qu
     ))
 }
 
-fn create(shared: &Arc<Shared>, rt: &ResourceType, namespace: &str, params: &QueryParams, content_type: Option<&str>, body: &[u8]) -> Result<Response, ApiError> {
+fn create(
+    shared: &Arc<Shared>,
+    rt: &ResourceType,
+    namespace: &str,
+    params: &QueryParams,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     reject_dry_run(params)?;
     let object = parse_body(content_type, body)?;
     let created = shared.write(|store| store.create(rt, namespace, object, SystemTime::now()))?;
@@ -321,7 +408,11 @@ fn update(
     if sub == Some("scale") {
         return write_scale(shared, rt, namespace, name, |_| Ok(object));
     }
-    let scope = if sub == Some("status") { UpdateScope::Status } else { UpdateScope::Main };
+    let scope = if sub == Some("status") {
+        UpdateScope::Status
+    } else {
+        UpdateScope::Main
+    };
     let updated = shared.write(|store| store.update(rt, namespace, name, object, scope))?;
     after_write(shared, rt, &updated);
     Ok(json_response(200, &updated))
@@ -373,16 +464,25 @@ fn patch(
 ) -> Result<Response, ApiError> {
     reject_dry_run(params)?;
     let patch_type = patch_type_of(content_type)?;
-    let patch_doc: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
+    let patch_doc: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
     if sub == Some("scale") {
-        return write_scale(shared, rt, namespace, name, |scale_view| apply_patch(patch_type, scale_view, &patch_doc));
+        return write_scale(shared, rt, namespace, name, |scale_view| {
+            apply_patch(patch_type, scale_view, &patch_doc)
+        });
     }
-    let scope = if sub == Some("status") { UpdateScope::Status } else { UpdateScope::Main };
+    let scope = if sub == Some("status") {
+        UpdateScope::Status
+    } else {
+        UpdateScope::Main
+    };
     // Read, patch and write under one lock, so a patch never conflicts with a concurrent
     // writer (the apiserver retries internally for the same effect).
     let patched = shared.write(|store| {
         let key = ObjectKey::new(namespace, name);
-        let current = store.get(&rt.key(), &key).ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
+        let current = store
+            .get(&rt.key(), &key)
+            .ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
         let patched = apply_patch(patch_type, &current, &patch_doc)?;
         store.update(rt, namespace, name, patched, scope)
     })?;
@@ -400,14 +500,22 @@ fn write_scale(
 ) -> Result<Response, ApiError> {
     let updated = shared.write(|store| {
         let key = ObjectKey::new(namespace, name);
-        let current = store.get(&rt.key(), &key).ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
+        let current = store
+            .get(&rt.key(), &key)
+            .ok_or_else(|| ApiError::not_found(rt.subject(), name))?;
         let wanted = edit(&scale::to_scale(&current))?;
         let wanted_rv = resource_version_of(&wanted);
         if !wanted_rv.is_empty() && wanted_rv != resource_version_of(&current) {
             return Err(ApiError::conflict_modified(rt.subject(), name));
         }
         let replicas = scale::replicas_of(&wanted, name)?;
-        store.update(rt, namespace, name, scale::with_replicas(&current, replicas), UpdateScope::Main)
+        store.update(
+            rt,
+            namespace,
+            name,
+            scale::with_replicas(&current, replicas),
+            UpdateScope::Main,
+        )
     })?;
     after_write(shared, rt, &updated);
     Ok(json_response(200, &scale::to_scale(&updated)))
@@ -426,9 +534,12 @@ pub(crate) fn after_write(shared: &Arc<Shared>, rt: &ResourceType, object: &Valu
     shared.runtime.spawn(async move {
         tokio::time::sleep(delay).await;
         shared_for_task.write(|store| {
-            let Some(current) = store.get(&rt.key(), &ObjectKey::new(&namespace, &name)) else { return };
+            let Some(current) = store.get(&rt.key(), &ObjectKey::new(&namespace, &name)) else {
+                return;
+            };
             if scale::needs_settling(&current) {
-                let status = json!({"metadata": {"name": name}, "status": scale::settled_status(&current)});
+                let status =
+                    json!({"metadata": {"name": name}, "status": scale::settled_status(&current)});
                 // Unconditional: a concurrent spec change is settled by its own task.
                 let _ = store.update(&rt, &namespace, &name, status, UpdateScope::Status);
             }
@@ -436,31 +547,69 @@ pub(crate) fn after_write(shared: &Arc<Shared>, rt: &ResourceType, object: &Valu
     });
 }
 
-fn delete(shared: &Arc<Shared>, rt: &ResourceType, namespace: &str, name: &str, params: &QueryParams, body: &[u8]) -> Result<Response, ApiError> {
+fn delete(
+    shared: &Arc<Shared>,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    params: &QueryParams,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     reject_dry_run(params)?;
     let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the DeleteOptions body is not valid JSON: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("the DeleteOptions body is not valid JSON: {e}"))
+        })?
     };
-    let text = |pointer: &str| options.pointer(pointer).and_then(Value::as_str).map(str::to_string);
-    let preconditions = Preconditions { uid: text("/preconditions/uid"), resource_version: text("/preconditions/resourceVersion") };
+    let text = |pointer: &str| {
+        options
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let preconditions = Preconditions {
+        uid: text("/preconditions/uid"),
+        resource_version: text("/preconditions/resourceVersion"),
+    };
     let deleted = shared.write(|store| store.delete(rt, namespace, name, &preconditions))?;
     if rt.builtin {
-        Ok(json_response(200, &delete_success(rt.subject(), name, crate::metadata::uid_of(&deleted))))
+        Ok(json_response(
+            200,
+            &delete_success(rt.subject(), name, crate::metadata::uid_of(&deleted)),
+        ))
     } else {
         Ok(json_response(200, &deleted))
     }
 }
 
-fn delete_collection(shared: &Arc<Shared>, rt: &ResourceType, namespace: Option<&str>, params: &QueryParams) -> Result<Response, ApiError> {
+fn delete_collection(
+    shared: &Arc<Shared>,
+    rt: &ResourceType,
+    namespace: Option<&str>,
+    params: &QueryParams,
+) -> Result<Response, ApiError> {
     reject_dry_run(params)?;
     let (labels, fields) = selectors(params)?;
     let deleted = shared.write(|store| {
-        let targets: Vec<_> = store.list(&rt.key(), namespace).into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect();
+        let targets: Vec<_> = store
+            .list(&rt.key(), namespace)
+            .into_iter()
+            .filter(|o| labels.matches(o) && fields.matches(o))
+            .collect();
         targets
             .iter()
-            .filter_map(|o| store.delete(rt, crate::metadata::namespace_of(o), name_of(o), &Preconditions::default()).ok())
+            .filter_map(|o| {
+                store
+                    .delete(
+                        rt,
+                        crate::metadata::namespace_of(o),
+                        name_of(o),
+                        &Preconditions::default(),
+                    )
+                    .ok()
+            })
             .collect::<Vec<_>>()
     });
     let rv = lock(&shared.store).resource_version();

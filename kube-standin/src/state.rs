@@ -63,7 +63,11 @@ pub(crate) struct WatchRegistry {
 }
 
 impl WatchRegistry {
-    pub fn register(&mut self, info: RequestInfo, mode: WatchMode) -> (u64, watch::Receiver<WatchMode>) {
+    pub fn register(
+        &mut self,
+        info: RequestInfo,
+        mode: WatchMode,
+    ) -> (u64, watch::Receiver<WatchMode>) {
         self.next_id += 1;
         let (tx, rx) = watch::channel(mode);
         self.open.insert(self.next_id, (info, tx));
@@ -87,7 +91,10 @@ impl WatchRegistry {
     }
 
     pub fn count(&self, matcher: &RequestMatch) -> usize {
-        self.open.values().filter(|(info, _)| matcher.matches(info)).count()
+        self.open
+            .values()
+            .filter(|(info, _)| matcher.matches(info))
+            .count()
     }
 }
 
@@ -109,11 +116,17 @@ pub(crate) struct Shared {
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: the stand-in keeps
 /// serving rather than turning one test's panic into everyone's failure.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
-    pub fn new(config: StandInConfig, address: SocketAddr, runtime: tokio::runtime::Handle) -> Self {
+    pub fn new(
+        config: StandInConfig,
+        address: SocketAddr,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         let store = Store::new(config.history_limit);
         Shared {
             registry: RwLock::new(config.registry.clone()),
@@ -130,7 +143,10 @@ impl Shared {
     }
 
     pub fn registry(&self) -> ResourceRegistry {
-        self.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs `f` with the store locked, then wakes watches.

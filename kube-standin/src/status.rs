@@ -51,7 +51,12 @@ impl Subject<'_> {
 
 impl ApiError {
     fn new(code: u16, reason: &str, message: String, details: Option<Value>) -> Self {
-        ApiError { code, reason: reason.into(), message, details }
+        ApiError {
+            code,
+            reason: reason.into(),
+            message,
+            details,
+        }
     }
 
     pub fn not_found(subject: Subject<'_>, name: &str) -> Self {
@@ -62,7 +67,12 @@ impl ApiError {
     /// A path that names no resource this server knows (known group/version, unknown resource).
     pub fn no_such_resource() -> Self {
         let details = json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]});
-        Self::new(404, "NotFound", "the server could not find the requested resource".into(), Some(details))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            Some(details),
+        )
     }
 
     pub fn already_exists(subject: Subject<'_>, name: &str) -> Self {
@@ -81,12 +91,24 @@ impl ApiError {
 
     /// `Operation cannot be fulfilled on <resource> "<name>": <why>`.
     pub fn conflict(subject: Subject<'_>, name: &str, why: &str) -> Self {
-        let message = format!("Operation cannot be fulfilled on {} \"{}\": {}", subject.qualified(), name, why);
+        let message = format!(
+            "Operation cannot be fulfilled on {} \"{}\": {}",
+            subject.qualified(),
+            name,
+            why
+        );
         Self::new(409, "Conflict", message, Some(subject.details(name)))
     }
 
     /// RBAC denial. `name` is empty for collection verbs; `namespace` empty means cluster scope.
-    pub fn forbidden(subject: Subject<'_>, name: &str, user: &str, verb: &str, namespace: &str, subresource: &str) -> Self {
+    pub fn forbidden(
+        subject: Subject<'_>,
+        name: &str,
+        user: &str,
+        verb: &str,
+        namespace: &str,
+        subresource: &str,
+    ) -> Self {
         let target = if name.is_empty() {
             subject.qualified()
         } else {
@@ -119,7 +141,14 @@ impl ApiError {
     }
 
     /// Validation failure: `<Kind> "<name>" is invalid: <field>: <detail>`.
-    pub fn invalid(subject: Subject<'_>, kind: &str, name: &str, field: &str, cause_reason: &str, detail: &str) -> Self {
+    pub fn invalid(
+        subject: Subject<'_>,
+        kind: &str,
+        name: &str,
+        field: &str,
+        cause_reason: &str,
+        detail: &str,
+    ) -> Self {
         let message = format!("{kind} \"{name}\" is invalid: {field}: {detail}");
         let mut details = subject.details(name);
         details["kind"] = Value::String(kind.into());
@@ -138,7 +167,12 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(405, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({method})"), None)
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({method})"),
+            None,
+        )
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
@@ -185,8 +219,14 @@ pub fn delete_success(subject: Subject<'_>, name: &str, uid: &str) -> Value {
 mod tests {
     use super::*;
 
-    const CORE: Subject<'static> = Subject { group: "", resource: "configmaps" };
-    const NET: Subject<'static> = Subject { group: "networking.k8s.io", resource: "ingresses" };
+    const CORE: Subject<'static> = Subject {
+        group: "",
+        resource: "configmaps",
+    };
+    const NET: Subject<'static> = Subject {
+        group: "networking.k8s.io",
+        resource: "ingresses",
+    };
 
     #[test]
     fn not_found_is_worded_like_the_apiserver() {
@@ -194,15 +234,28 @@ mod tests {
         assert_eq!(status["message"], "configmaps \"coredns\" not found");
         assert_eq!(status["reason"], "NotFound");
         assert_eq!(status["code"], 404);
-        assert_eq!(status["details"], json!({"name": "coredns", "kind": "configmaps"}));
+        assert_eq!(
+            status["details"],
+            json!({"name": "coredns", "kind": "configmaps"})
+        );
         let grouped = ApiError::not_found(NET, "web").to_status();
-        assert_eq!(grouped["message"], "ingresses.networking.k8s.io \"web\" not found");
+        assert_eq!(
+            grouped["message"],
+            "ingresses.networking.k8s.io \"web\" not found"
+        );
         assert_eq!(grouped["details"]["group"], "networking.k8s.io");
     }
 
     #[test]
     fn forbidden_names_user_verb_group_and_scope() {
-        let err = ApiError::forbidden(CORE, "coredns", "system:serviceaccount:x:y", "get", "kube-system", "");
+        let err = ApiError::forbidden(
+            CORE,
+            "coredns",
+            "system:serviceaccount:x:y",
+            "get",
+            "kube-system",
+            "",
+        );
         assert_eq!(
             err.message,
             "configmaps \"coredns\" is forbidden: User \"system:serviceaccount:x:y\" cannot get resource \"configmaps\" in API group \"\" in the namespace \"kube-system\""
@@ -212,8 +265,24 @@ mod tests {
             list.message,
             "ingresses.networking.k8s.io is forbidden: User \"u\" cannot list resource \"ingresses\" in API group \"networking.k8s.io\" at the cluster scope"
         );
-        let scale = ApiError::forbidden(Subject { group: "apps", resource: "deployments" }, "c", "u", "patch", "ns", "scale");
-        assert!(scale.message.contains("cannot patch resource \"deployments/scale\" in API group \"apps\""), "{}", scale.message);
+        let scale = ApiError::forbidden(
+            Subject {
+                group: "apps",
+                resource: "deployments",
+            },
+            "c",
+            "u",
+            "patch",
+            "ns",
+            "scale",
+        );
+        assert!(
+            scale
+                .message
+                .contains("cannot patch resource \"deployments/scale\" in API group \"apps\""),
+            "{}",
+            scale.message
+        );
     }
 
     #[test]

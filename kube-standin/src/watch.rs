@@ -33,7 +33,11 @@ struct WatchFilter {
 
 impl WatchFilter {
     fn matches(&self, object: &Value) -> bool {
-        self.namespace.as_deref().is_none_or(|ns| namespace_of(object) == ns) && self.labels.matches(object) && self.fields.matches(object)
+        self.namespace
+            .as_deref()
+            .is_none_or(|ns| namespace_of(object) == ns)
+            && self.labels.matches(object)
+            && self.fields.matches(object)
     }
 
     /// The event this watcher sees for a stored change, if any.
@@ -55,7 +59,8 @@ impl WatchFilter {
 }
 
 fn line(event_type: &str, object: &Value) -> Bytes {
-    let mut bytes = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    let mut bytes =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
 }
@@ -65,11 +70,15 @@ fn bookmark(rt: &ResourceType, resource_version: u64, initial_events_end: bool) 
     if initial_events_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    line("BOOKMARK", &json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata}))
+    line(
+        "BOOKMARK",
+        &json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata}),
+    )
 }
 
 fn expired_line(requested: u64, oldest: u64) -> Bytes {
-    let status = ApiError::expired(format!("too old resource version: {requested} ({oldest})")).to_status();
+    let status =
+        ApiError::expired(format!("too old resource version: {requested} ({oldest})")).to_status();
     line("ERROR", &status)
 }
 
@@ -113,7 +122,11 @@ impl WatchTask {
         match store.events_after(self.last_rv) {
             Err(expired) => Drain::Expired(expired_line(expired.requested, expired.oldest)),
             Ok(events) => {
-                let lines = events.iter().filter_map(|e| self.filter.translate(e)).map(|(t, o)| line(t, &o)).collect();
+                let lines = events
+                    .iter()
+                    .filter_map(|e| self.filter.translate(e))
+                    .map(|(t, o)| line(t, &o))
+                    .collect();
                 self.last_rv = self.last_rv.max(store.resource_version());
                 Drain::Lines(lines)
             }
@@ -202,9 +215,20 @@ impl WatchTask {
 }
 
 /// Starts a watch and returns the streaming response.
-pub(crate) fn start(shared: &Arc<Shared>, rt: &ResourceType, namespace: Option<String>, params: &QueryParams, info: RequestInfo) -> Result<Response, ApiError> {
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+    rt: &ResourceType,
+    namespace: Option<String>,
+    params: &QueryParams,
+    info: RequestInfo,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
-    let filter = WatchFilter { resource: rt.key(), namespace, labels, fields };
+    let filter = WatchFilter {
+        resource: rt.key(),
+        namespace,
+        labels,
+        fields,
+    };
     let bookmarks = params.flag("allowWatchBookmarks");
     let send_initial = params.flag("sendInitialEvents");
     let timeout = params
@@ -213,7 +237,10 @@ pub(crate) fn start(shared: &Arc<Shared>, rt: &ResourceType, namespace: Option<S
         .map_or(shared.config.default_watch_timeout, Duration::from_secs);
     let requested_rv = match params.non_empty("resourceVersion") {
         None | Some("0") => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {raw:?}")))?),
+        Some(raw) => Some(
+            raw.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {raw:?}")))?,
+        ),
     };
 
     let mut first_lines = Vec::new();
@@ -243,8 +270,18 @@ pub(crate) fn start(shared: &Arc<Shared>, rt: &ResourceType, namespace: Option<S
     };
 
     let silent = lock(&shared.faults).watch_starts_silent(&info);
-    let (id, control) = lock(&shared.watches).register(info, if silent { WatchMode::Silent } else { WatchMode::Live });
-    let registration = Registration { shared: shared.clone(), id };
+    let (id, control) = lock(&shared.watches).register(
+        info,
+        if silent {
+            WatchMode::Silent
+        } else {
+            WatchMode::Live
+        },
+    );
+    let registration = Registration {
+        shared: shared.clone(),
+        id,
+    };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let task = WatchTask {
         shared: shared.clone(),
@@ -266,7 +303,11 @@ pub(crate) fn start(shared: &Arc<Shared>, rt: &ResourceType, namespace: Option<S
         }
         task.run().await;
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx)) });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json")
@@ -283,7 +324,10 @@ mod tests {
     fn event(event_type: EventType, object: Value, previous: Option<Value>) -> StoredEvent {
         StoredEvent {
             resource_version: 5,
-            resource: ResourceRegistry::builtin().find("", "v1", "configmaps").unwrap().key(),
+            resource: ResourceRegistry::builtin()
+                .find("", "v1", "configmaps")
+                .unwrap()
+                .key(),
             event_type,
             object: Arc::new(object),
             previous: previous.map(Arc::new),
@@ -292,7 +336,10 @@ mod tests {
 
     fn filter(labels: &str) -> WatchFilter {
         WatchFilter {
-            resource: ResourceRegistry::builtin().find("", "v1", "configmaps").unwrap().key(),
+            resource: ResourceRegistry::builtin()
+                .find("", "v1", "configmaps")
+                .unwrap()
+                .key(),
             namespace: Some("ns".into()),
             labels: LabelSelector::parse(labels).unwrap(),
             fields: FieldSelector::default(),
@@ -307,13 +354,54 @@ mod tests {
     fn selector_transitions_become_added_and_deleted() {
         let f = filter("app=web");
         let kind = |e: StoredEvent| f.translate(&e).map(|(t, _)| t);
-        assert_eq!(kind(event(EventType::Added, obj("ns", "web"), None)), Some("ADDED"));
-        assert_eq!(kind(event(EventType::Added, obj("other", "web"), None)), None);
-        assert_eq!(kind(event(EventType::Modified, obj("ns", "web"), Some(obj("ns", "web")))), Some("MODIFIED"));
-        assert_eq!(kind(event(EventType::Modified, obj("ns", "web"), Some(obj("ns", "db")))), Some("ADDED"));
-        assert_eq!(kind(event(EventType::Modified, obj("ns", "db"), Some(obj("ns", "web")))), Some("DELETED"));
-        assert_eq!(kind(event(EventType::Modified, obj("ns", "db"), Some(obj("ns", "db")))), None);
-        assert_eq!(kind(event(EventType::Deleted, obj("ns", "web"), Some(obj("ns", "web")))), Some("DELETED"));
+        assert_eq!(
+            kind(event(EventType::Added, obj("ns", "web"), None)),
+            Some("ADDED")
+        );
+        assert_eq!(
+            kind(event(EventType::Added, obj("other", "web"), None)),
+            None
+        );
+        assert_eq!(
+            kind(event(
+                EventType::Modified,
+                obj("ns", "web"),
+                Some(obj("ns", "web"))
+            )),
+            Some("MODIFIED")
+        );
+        assert_eq!(
+            kind(event(
+                EventType::Modified,
+                obj("ns", "web"),
+                Some(obj("ns", "db"))
+            )),
+            Some("ADDED")
+        );
+        assert_eq!(
+            kind(event(
+                EventType::Modified,
+                obj("ns", "db"),
+                Some(obj("ns", "web"))
+            )),
+            Some("DELETED")
+        );
+        assert_eq!(
+            kind(event(
+                EventType::Modified,
+                obj("ns", "db"),
+                Some(obj("ns", "db"))
+            )),
+            None
+        );
+        assert_eq!(
+            kind(event(
+                EventType::Deleted,
+                obj("ns", "web"),
+                Some(obj("ns", "web"))
+            )),
+            Some("DELETED")
+        );
     }
 
     #[test]

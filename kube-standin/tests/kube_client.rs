@@ -5,7 +5,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
 use kube::{Client, Config};
@@ -19,7 +21,9 @@ async fn client_for(server: &StandInHandle) -> Client {
     let path = dir.path().join("kubeconfig");
     server.write_kubeconfig(&path).unwrap();
     let kubeconfig = Kubeconfig::read_from(&path).unwrap();
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.unwrap();
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
     Client::try_from(config).unwrap()
 }
 
@@ -31,7 +35,8 @@ fn api_error(err: kube::Error) -> Box<kube::core::Status> {
 }
 
 fn configmap(name: &str, value: &str) -> ConfigMap {
-    serde_json::from_value(json!({"metadata": {"name": name}, "data": {"Corefile": value}})).unwrap()
+    serde_json::from_value(json!({"metadata": {"name": name}, "data": {"Corefile": value}}))
+        .unwrap()
 }
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -46,18 +51,38 @@ async fn get_create_replace_patch_delete_with_apiserver_semantics() {
     assert_eq!((missing.code, missing.reason.as_str()), (404, "NotFound"));
     assert_eq!(missing.message, "configmaps \"coredns\" not found");
 
-    let created = api.create(&PostParams::default(), &configmap("coredns", ".:53 {}")).await.unwrap();
+    let created = api
+        .create(&PostParams::default(), &configmap("coredns", ".:53 {}"))
+        .await
+        .unwrap();
     let rv1 = created.metadata.resource_version.clone().unwrap();
     assert!(created.metadata.uid.is_some() && created.metadata.creation_timestamp.is_some());
-    let dup = api_error(api.create(&PostParams::default(), &configmap("coredns", "x")).await.unwrap_err());
+    let dup = api_error(
+        api.create(&PostParams::default(), &configmap("coredns", "x"))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((dup.code, dup.reason.as_str()), (409, "AlreadyExists"));
 
     let mut edit = created.clone();
-    edit.data.as_mut().unwrap().insert("Corefile".into(), ".:53 { reload }".into());
-    let replaced = api.replace("coredns", &PostParams::default(), &edit).await.unwrap();
-    assert_ne!(replaced.metadata.resource_version.as_deref(), Some(rv1.as_str()));
+    edit.data
+        .as_mut()
+        .unwrap()
+        .insert("Corefile".into(), ".:53 { reload }".into());
+    let replaced = api
+        .replace("coredns", &PostParams::default(), &edit)
+        .await
+        .unwrap();
+    assert_ne!(
+        replaced.metadata.resource_version.as_deref(),
+        Some(rv1.as_str())
+    );
     // `edit` still carries the old resourceVersion: optimistic concurrency refuses it.
-    let stale = api_error(api.replace("coredns", &PostParams::default(), &edit).await.unwrap_err());
+    let stale = api_error(
+        api.replace("coredns", &PostParams::default(), &edit)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(stale.code, 409);
     assert_eq!(
         stale.message,
@@ -65,29 +90,58 @@ async fn get_create_replace_patch_delete_with_apiserver_semantics() {
     );
 
     let merged = api
-        .patch("coredns", &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": "1"}})))
+        .patch(
+            "coredns",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"extra": "1"}})),
+        )
         .await
         .unwrap();
     assert_eq!(merged.data.as_ref().unwrap()["extra"], "1");
     assert_eq!(merged.data.as_ref().unwrap()["Corefile"], ".:53 { reload }");
     let removed = api
-        .patch("coredns", &PatchParams::default(), &Patch::Merge(json!({"data": {"extra": null}})))
+        .patch(
+            "coredns",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"extra": null}})),
+        )
         .await
         .unwrap();
     assert!(!removed.data.as_ref().unwrap().contains_key("extra"));
-    let ops: json_patch::Patch = serde_json::from_value(json!([{"op": "replace", "path": "/data/Corefile", "value": "new"}])).unwrap();
-    let patched = api.patch("coredns", &PatchParams::default(), &Patch::Json::<()>(ops)).await.unwrap();
+    let ops: json_patch::Patch = serde_json::from_value(
+        json!([{"op": "replace", "path": "/data/Corefile", "value": "new"}]),
+    )
+    .unwrap();
+    let patched = api
+        .patch("coredns", &PatchParams::default(), &Patch::Json::<()>(ops))
+        .await
+        .unwrap();
     assert_eq!(patched.data.as_ref().unwrap()["Corefile"], "new");
 
-    let deleted = api.delete("coredns", &DeleteParams::default()).await.unwrap();
-    assert!(deleted.is_right(), "built-in kinds answer a delete with a Status");
+    let deleted = api
+        .delete("coredns", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        deleted.is_right(),
+        "built-in kinds answer a delete with a Status"
+    );
     assert_eq!(api_error(api.get("coredns").await.unwrap_err()).code, 404);
 
     let log = server.request_log();
     let patches: Vec<_> = log.iter().filter(|r| r.verb == Some(Verb::Patch)).collect();
-    assert_eq!(patches[0].content_type.as_deref(), Some("application/merge-patch+json"));
-    assert_eq!(patches[2].content_type.as_deref(), Some("application/json-patch+json"));
-    assert_eq!(patches[1].body_json().unwrap(), json!({"data": {"extra": null}}));
+    assert_eq!(
+        patches[0].content_type.as_deref(),
+        Some("application/merge-patch+json")
+    );
+    assert_eq!(
+        patches[2].content_type.as_deref(),
+        Some("application/json-patch+json")
+    );
+    assert_eq!(
+        patches[1].body_json().unwrap(),
+        json!({"data": {"extra": null}})
+    );
 }
 
 #[tokio::test]
@@ -101,10 +155,20 @@ async fn list_with_selectors_and_pagination() {
     }
     let client = client_for(&server).await;
     let api: Api<ConfigMap> = Api::namespaced(client, "ns");
-    let team_a = api.list(&ListParams::default().labels("team=a")).await.unwrap();
-    let names: Vec<_> = team_a.items.iter().map(|c| c.metadata.name.clone().unwrap()).collect();
+    let team_a = api
+        .list(&ListParams::default().labels("team=a"))
+        .await
+        .unwrap();
+    let names: Vec<_> = team_a
+        .items
+        .iter()
+        .map(|c| c.metadata.name.clone().unwrap())
+        .collect();
     assert_eq!(names, vec!["cm0", "cm2", "cm4"]);
-    let by_name = api.list(&ListParams::default().fields("metadata.name=cm3")).await.unwrap();
+    let by_name = api
+        .list(&ListParams::default().fields("metadata.name=cm3"))
+        .await
+        .unwrap();
     assert_eq!(by_name.items.len(), 1);
 
     let first = api.list(&ListParams::default().limit(2)).await.unwrap();
@@ -113,12 +177,30 @@ async fn list_with_selectors_and_pagination() {
     assert_eq!(first.metadata.remaining_item_count, Some(3));
     // A change after the first page does not leak into the rest of a paginated list.
     server.apply_object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm9", "namespace": "ns"}})).unwrap();
-    let second = api.list(&ListParams::default().limit(2).continue_token(&token)).await.unwrap();
-    let third = api.list(&ListParams::default().limit(2).continue_token(second.metadata.continue_.as_deref().unwrap())).await.unwrap();
-    let rest: Vec<_> = second.items.iter().chain(third.items.iter()).map(|c| c.metadata.name.clone().unwrap()).collect();
+    let second = api
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .unwrap();
+    let third = api
+        .list(
+            &ListParams::default()
+                .limit(2)
+                .continue_token(second.metadata.continue_.as_deref().unwrap()),
+        )
+        .await
+        .unwrap();
+    let rest: Vec<_> = second
+        .items
+        .iter()
+        .chain(third.items.iter())
+        .map(|c| c.metadata.name.clone().unwrap())
+        .collect();
     assert_eq!(rest, vec!["cm2", "cm3", "cm4"]);
     assert_eq!(third.metadata.continue_.as_deref().unwrap_or(""), "");
-    assert_eq!(second.metadata.resource_version, first.metadata.resource_version);
+    assert_eq!(
+        second.metadata.resource_version,
+        first.metadata.resource_version
+    );
 }
 
 #[tokio::test]
@@ -131,23 +213,39 @@ async fn runtime_watcher_sees_adds_updates_and_deletes() {
 
     let mut events = watcher(api, watcher::Config::default()).boxed();
     let mut seen_initial = false;
-    while let Some(event) = tokio::time::timeout(WAIT, events.try_next()).await.unwrap().unwrap() {
+    while let Some(event) = tokio::time::timeout(WAIT, events.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
         match event {
-            watcher::Event::InitApply(i) => seen_initial = i.metadata.name.as_deref() == Some("web"),
+            watcher::Event::InitApply(i) => {
+                seen_initial = i.metadata.name.as_deref() == Some("web")
+            }
             watcher::Event::InitDone => break,
             _ => {}
         }
     }
-    assert!(seen_initial, "the initial list delivered the existing Ingress");
+    assert!(
+        seen_initial,
+        "the initial list delivered the existing Ingress"
+    );
 
     server.apply_object(ingress("b.example.com")).unwrap();
     let updated = next_apply(&mut events).await;
     let host = &updated.spec.unwrap().tls.unwrap()[0].hosts.clone().unwrap()[0];
     assert_eq!(host, "b.example.com");
 
-    server.delete_object("networking.k8s.io/v1", "Ingress", "apps", "web").unwrap();
+    server
+        .delete_object("networking.k8s.io/v1", "Ingress", "apps", "web")
+        .unwrap();
     loop {
-        match tokio::time::timeout(WAIT, events.try_next()).await.unwrap().unwrap().unwrap() {
+        match tokio::time::timeout(WAIT, events.try_next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             watcher::Event::Delete(i) => {
                 assert_eq!(i.metadata.name.as_deref(), Some("web"));
                 break;
@@ -157,9 +255,16 @@ async fn runtime_watcher_sees_adds_updates_and_deletes() {
     }
 }
 
-async fn next_apply<K: std::fmt::Debug>(events: &mut (impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Unpin)) -> K {
+async fn next_apply<K: std::fmt::Debug>(
+    events: &mut (impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Unpin),
+) -> K {
     loop {
-        match tokio::time::timeout(WAIT, events.try_next()).await.expect("event in time").expect("no watch error").expect("stream open") {
+        match tokio::time::timeout(WAIT, events.try_next())
+            .await
+            .expect("event in time")
+            .expect("no watch error")
+            .expect("stream open")
+        {
             watcher::Event::Apply(k) => return k,
             other => panic!("unexpected event {other:?}"),
         }
@@ -176,11 +281,19 @@ async fn watch_from_a_compacted_version_gets_410_and_the_watcher_relists() {
     for i in 0..10 {
         server.apply_object(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": format!("s{i}"), "namespace": "w"}})).unwrap();
     }
-    let mut stream = api.watch(&WatchParams::default(), "1").await.unwrap().boxed();
+    let mut stream = api
+        .watch(&WatchParams::default(), "1")
+        .await
+        .unwrap()
+        .boxed();
     match tokio::time::timeout(WAIT, stream.next()).await.unwrap() {
         Some(Ok(WatchEvent::Error(status))) => {
             assert_eq!((status.code, status.reason.as_str()), (410, "Expired"));
-            assert!(status.message.starts_with("too old resource version: 1 ("), "{}", status.message);
+            assert!(
+                status.message.starts_with("too old resource version: 1 ("),
+                "{}",
+                status.message
+            );
         }
         other => panic!("expected a 410 ERROR event, got {other:?}"),
     }
@@ -198,14 +311,22 @@ async fn watch_from_a_compacted_version_gets_410_and_the_watcher_relists() {
         }
     });
     loop {
-        if let watcher::Event::InitDone = tokio::time::timeout(WAIT, events.recv()).await.unwrap().unwrap().unwrap() {
+        if let watcher::Event::InitDone = tokio::time::timeout(WAIT, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             break;
         }
     }
     let watching = RequestMatch::resource("configmaps").verb(Verb::Watch);
     let deadline = tokio::time::Instant::now() + WAIT;
     while server.open_watches(watching.clone()) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the watcher never started watching");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watcher never started watching"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.delay(watching.clone(), Duration::from_millis(500));
@@ -220,22 +341,40 @@ async fn watch_from_a_compacted_version_gets_410_and_the_watcher_relists() {
     while tokio::time::Instant::now() < deadline {
         match tokio::time::timeout(WAIT, events.recv()).await.unwrap() {
             Some(Err(watcher::Error::WatchError(status))) => saw_410 = status.code == 410,
-            Some(Ok(watcher::Event::InitApply(cm))) if cm.metadata.name.as_deref() == Some("after-gap") => relisted = true,
+            Some(Ok(watcher::Event::InitApply(cm)))
+                if cm.metadata.name.as_deref() == Some("after-gap") =>
+            {
+                relisted = true
+            }
             Some(Ok(watcher::Event::InitDone)) if relisted => break,
             Some(_) => {}
             None => panic!("watcher stream ended"),
         }
     }
     driver.abort();
-    assert!(saw_410, "the re-watch from the compacted version got the 410 ERROR event");
-    assert!(relisted, "the watcher relisted after the 410 and saw the object created in the gap");
-    let lists = server.request_log().iter().filter(|r| r.verb == Some(Verb::List) && r.path == "/api/v1/namespaces/w/configmaps").count();
+    assert!(
+        saw_410,
+        "the re-watch from the compacted version got the 410 ERROR event"
+    );
+    assert!(
+        relisted,
+        "the watcher relisted after the 410 and saw the object created in the gap"
+    );
+    let lists = server
+        .request_log()
+        .iter()
+        .filter(|r| r.verb == Some(Verb::List) && r.path == "/api/v1/namespaces/w/configmaps")
+        .count();
     assert_eq!(lists, 2, "one initial list and one relist");
 }
 
 #[tokio::test]
 async fn deployment_scale_subresource_and_rollout_status() {
-    let server = StandIn::builder().rollout_delay(Duration::from_millis(50)).start().await.unwrap();
+    let server = StandIn::builder()
+        .rollout_delay(Duration::from_millis(50))
+        .start()
+        .await
+        .unwrap();
     server
         .apply_object(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -251,25 +390,45 @@ async fn deployment_scale_subresource_and_rollout_status() {
     assert_eq!(scale.status.unwrap().replicas, 2);
 
     let scaled = api
-        .patch_scale("ouroboros-controller", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 0}})))
+        .patch_scale(
+            "ouroboros-controller",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 0}})),
+        )
         .await
         .unwrap();
     assert_eq!(scaled.spec.unwrap().replicas, Some(0));
     let deploy = api.get("ouroboros-controller").await.unwrap();
     assert_eq!(deploy.spec.unwrap().replicas, Some(0));
     wait_for_replicas(&api, None).await;
-    let status = api.get("ouroboros-controller").await.unwrap().status.unwrap();
-    assert!(status.replicas.is_none(), "zero replicas are omitted from status, as the apiserver does");
+    let status = api
+        .get("ouroboros-controller")
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert!(
+        status.replicas.is_none(),
+        "zero replicas are omitted from status, as the apiserver does"
+    );
 }
 
 async fn wait_for_replicas(api: &Api<Deployment>, want: Option<i32>) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let got = api.get("ouroboros-controller").await.unwrap().status.and_then(|s| s.replicas);
+        let got = api
+            .get("ouroboros-controller")
+            .await
+            .unwrap()
+            .status
+            .and_then(|s| s.replicas);
         if got == want && tokio::time::Instant::now() < deadline {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "status.replicas stayed {got:?}, wanted {want:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "status.replicas stayed {got:?}, wanted {want:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -289,11 +448,23 @@ async fn leases_for_leader_election() {
     takeover.spec.as_mut().unwrap().holder_identity = Some("pod-b".into());
     let mut competing = created.clone();
     competing.spec.as_mut().unwrap().holder_identity = Some("pod-c".into());
-    api.replace("ouroboros-controller", &PostParams::default(), &takeover).await.unwrap();
-    let lost = api_error(api.replace("ouroboros-controller", &PostParams::default(), &competing).await.unwrap_err());
-    assert_eq!(lost.code, 409, "only one of two racing replicas wins the lease");
+    api.replace("ouroboros-controller", &PostParams::default(), &takeover)
+        .await
+        .unwrap();
+    let lost = api_error(
+        api.replace("ouroboros-controller", &PostParams::default(), &competing)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        lost.code, 409,
+        "only one of two racing replicas wins the lease"
+    );
     let stored = api.get("ouroboros-controller").await.unwrap();
-    assert_eq!(stored.spec.unwrap().holder_identity.as_deref(), Some("pod-b"));
+    assert_eq!(
+        stored.spec.unwrap().holder_identity.as_deref(),
+        Some("pod-b")
+    );
 }
 
 #[tokio::test]
@@ -302,22 +473,56 @@ async fn discovery_and_version_are_consistent_with_what_is_served() {
     let client = client_for(&server).await;
     let version = client.apiserver_version().await.unwrap();
     assert_eq!(version.major, "1");
-    let discovery = kube::discovery::Discovery::new(client.clone()).run().await.unwrap();
-    let (deploy, caps) = discovery.resolve_gvk(&kube::api::GroupVersionKind::gvk("apps", "v1", "Deployment")).expect("Deployment discovered");
+    let discovery = kube::discovery::Discovery::new(client.clone())
+        .run()
+        .await
+        .unwrap();
+    let (deploy, caps) = discovery
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+            "apps",
+            "v1",
+            "Deployment",
+        ))
+        .expect("Deployment discovered");
     assert_eq!(deploy.plural, "deployments");
-    assert!(caps.subresources.iter().any(|(s, _)| s.plural == "deployments/scale" || s.plural == "scale"), "{:?}", caps.subresources);
+    assert!(
+        caps.subresources
+            .iter()
+            .any(|(s, _)| s.plural == "deployments/scale" || s.plural == "scale"),
+        "{:?}",
+        caps.subresources
+    );
     let (dns, _) = discovery
-        .resolve_gvk(&kube::api::GroupVersionKind::gvk("externaldns.k8s.io", "v1alpha1", "DNSEndpoint"))
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+            "externaldns.k8s.io",
+            "v1alpha1",
+            "DNSEndpoint",
+        ))
         .expect("DNSEndpoint discovered");
     assert_eq!(dns.plural, "dnsendpoints");
-    let (ns, caps) = discovery.resolve_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace")).expect("Namespace");
-    assert_eq!((ns.plural.as_str(), caps.scope.clone()), ("namespaces", kube::discovery::Scope::Cluster));
-    assert!(discovery.resolve_gvk(&kube::api::GroupVersionKind::gvk("apps", "v1", "StatefulSet")).is_none());
+    let (ns, caps) = discovery
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace"))
+        .expect("Namespace");
+    assert_eq!(
+        (ns.plural.as_str(), caps.scope.clone()),
+        ("namespaces", kube::discovery::Scope::Cluster)
+    );
+    assert!(discovery
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+            "apps",
+            "v1",
+            "StatefulSet"
+        ))
+        .is_none());
 }
 
 #[tokio::test]
 async fn forbidden_and_injected_failures_reach_the_client_as_api_errors() {
-    let server = StandIn::builder().user("system:serviceaccount:ouroboros:ouroboros").start().await.unwrap();
+    let server = StandIn::builder()
+        .user("system:serviceaccount:ouroboros:ouroboros")
+        .start()
+        .await
+        .unwrap();
     let client = client_for(&server).await;
     let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
     server.forbid(RequestMatch::resource("configmaps").name("node-local-dns"));
@@ -331,9 +536,19 @@ async fn forbidden_and_injected_failures_reach_the_client_as_api_errors() {
     server.conflict_next(RequestMatch::resource("configmaps").verb(Verb::Update), 2);
     let current = api.get("coredns").await.unwrap();
     for _ in 0..2 {
-        assert_eq!(api_error(api.replace("coredns", &PostParams::default(), &current).await.unwrap_err()).code, 409);
+        assert_eq!(
+            api_error(
+                api.replace("coredns", &PostParams::default(), &current)
+                    .await
+                    .unwrap_err()
+            )
+            .code,
+            409
+        );
     }
-    api.replace("coredns", &PostParams::default(), &current).await.expect("storm over");
+    api.replace("coredns", &PostParams::default(), &current)
+        .await
+        .expect("storm over");
     server.fail_next(RequestMatch::any(), 1, 500);
     assert_eq!(api_error(api.get("coredns").await.unwrap_err()).code, 500);
     assert!(api.get("coredns").await.is_ok());

@@ -16,30 +16,53 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
-async fn send_head(addr: SocketAddr, method: &str, target: &str, content_type: Option<&str>, body: &str) -> BufReader<TcpStream> {
+async fn send_head(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> BufReader<TcpStream> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(ct) = content_type {
         request.push_str(&format!("Content-Type: {ct}\r\n"));
     }
     request.push_str("\r\n");
     request.push_str(body);
-    stream.write_all(request.as_bytes()).await.expect("write request");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write request");
     BufReader::new(stream)
 }
 
 async fn read_head(reader: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>) {
     let mut status_line = String::new();
-    reader.read_line(&mut status_line).await.expect("status line");
-    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    reader
+        .read_line(&mut status_line)
+        .await
+        .expect("status line");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
@@ -56,17 +79,33 @@ async fn read_head(reader: &mut BufReader<TcpStream>) -> (u16, Vec<(String, Stri
 }
 
 fn is_chunked(headers: &[(String, String)]) -> bool {
-    headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
 }
 
 /// One request; reads the whole response.
-pub async fn request(addr: SocketAddr, method: &str, target: &str, content_type: Option<&str>, body: &str) -> RawResponse {
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> RawResponse {
     let mut reader = send_head(addr, method, target, content_type, body).await;
     let (status, headers) = read_head(&mut reader).await;
     let mut raw = Vec::new();
     reader.read_to_end(&mut raw).await.expect("body");
-    let body = if is_chunked(&headers) { dechunk(&raw) } else { raw };
-    RawResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    let body = if is_chunked(&headers) {
+        dechunk(&raw)
+    } else {
+        raw
+    };
+    RawResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 pub async fn get(addr: SocketAddr, target: &str) -> RawResponse {
@@ -77,7 +116,9 @@ fn dechunk(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = raw;
     while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -102,7 +143,13 @@ impl RawWatch {
     pub async fn open(addr: SocketAddr, target: &str) -> RawWatch {
         let mut reader = send_head(addr, "GET", target, None, "").await;
         let (status, headers) = read_head(&mut reader).await;
-        RawWatch { status, chunked: is_chunked(&headers), reader, pending: Vec::new(), closed: false }
+        RawWatch {
+            status,
+            chunked: is_chunked(&headers),
+            reader,
+            pending: Vec::new(),
+            closed: false,
+        }
     }
 
     async fn fill(&mut self) -> bool {
@@ -139,7 +186,9 @@ impl RawWatch {
         loop {
             if let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.pending.drain(..=pos).collect();
-                return Ok(Some(serde_json::from_slice(&line).expect("event line is JSON")));
+                return Ok(Some(
+                    serde_json::from_slice(&line).expect("event line is JSON"),
+                ));
             }
             if self.closed {
                 return Ok(None);
