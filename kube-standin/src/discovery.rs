@@ -118,6 +118,69 @@ pub fn resource_list(registry: &ResourceRegistry, group: &str, version: &str) ->
     )
 }
 
+/// The media type of aggregated discovery (apidiscovery.k8s.io/v2), asked for in `Accept`.
+pub const AGGREGATED_MEDIA_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an `Accept` header asks for aggregated discovery (clients list it first and fall
+/// back to the legacy documents).
+pub fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+fn gvk(group: &str, version: &str, kind: &str) -> Value {
+    json!({"group": group, "version": version, "kind": kind})
+}
+
+fn aggregated_resource(t: &ResourceType) -> Value {
+    let mut subresources = Vec::new();
+    if t.status_subresource {
+        subresources.push(json!({"subresource": "status", "responseKind": gvk(&t.group, &t.version, &t.kind), "verbs": ["get", "patch", "update"]}));
+    }
+    if t.scale_subresource {
+        subresources.push(json!({"subresource": "scale", "responseKind": gvk("autoscaling", "v1", "Scale"), "verbs": ["get", "patch", "update"]}));
+    }
+    json!({
+        "resource": t.plural,
+        "responseKind": gvk(&t.group, &t.version, &t.kind),
+        "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": t.singular,
+        "verbs": t.verbs(),
+        "shortNames": t.short_names,
+        "subresources": subresources,
+    })
+}
+
+/// Aggregated discovery: `core` selects `/api` (the core group) or `/apis` (named groups).
+pub fn aggregated(registry: &ResourceRegistry, core: bool) -> Value {
+    let items: Vec<Value> = registry
+        .groups()
+        .into_iter()
+        .filter(|(g, _)| g.is_empty() == core)
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| {
+                    let resources: Vec<Value> = registry
+                        .types()
+                        .iter()
+                        .filter(|t| t.group == group && &t.version == v)
+                        .map(aggregated_resource)
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": group}, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +196,30 @@ mod tests {
             "core group is under /api"
         );
         assert!(groups.iter().any(|g| g["name"] == "externaldns.k8s.io"));
+    }
+
+    #[test]
+    fn aggregated_discovery_matches_the_legacy_documents() {
+        let registry = ResourceRegistry::builtin();
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        ));
+        assert!(!wants_aggregated("application/json, */*"));
+        let core = aggregated(&registry, true);
+        assert_eq!(core["items"].as_array().unwrap().len(), 1);
+        assert_eq!(core["items"][0]["metadata"]["name"], "");
+        let apis = aggregated(&registry, false);
+        let apps = apis["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["metadata"]["name"] == "apps")
+            .unwrap();
+        let deploy = &apps["versions"][0]["resources"][0];
+        assert_eq!(deploy["scope"], "Namespaced");
+        assert_eq!(deploy["subresources"][1]["responseKind"]["kind"], "Scale");
+        let legacy_groups = group_list(&registry)["groups"].as_array().unwrap().len();
+        assert_eq!(apis["items"].as_array().unwrap().len(), legacy_groups);
     }
 
     #[test]

@@ -86,6 +86,16 @@ pub(crate) async fn handle(
     response
 }
 
+fn aggregated_discovery(shared: &Shared, core: bool) -> Response {
+    let doc = discovery::aggregated(&shared.registry(), core);
+    let mut response = json_response(200, &doc);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(discovery::AGGREGATED_MEDIA_TYPE),
+    );
+    response
+}
+
 async fn route_request(
     shared: &Arc<Shared>,
     method: &Method,
