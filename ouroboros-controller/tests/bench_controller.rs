@@ -9,8 +9,13 @@ use kube_standin::faults::Verb;
 use serde_json::json;
 use support::*;
 
-const INGRESSES: usize = 10_000;
-const CHANGES: usize = 200;
+/// Overridable with `BENCH_INGRESSES` / `BENCH_CHANGES` for quick runs.
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 const POLL_PERIOD: Duration = Duration::from_secs(15);
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -24,13 +29,15 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 #[test]
 #[ignore = "benchmark: make bench-controller"]
 fn bench_ten_thousand_ingresses() {
+    let ingresses = setting("BENCH_INGRESSES", 10_000);
+    let changes = setting("BENCH_CHANGES", 200);
     let env = Env::start();
     env.configmap(
         "kube-system",
         "coredns",
         json!({"Corefile": KUBEADM_COREFILE}),
     );
-    for i in 0..INGRESSES {
+    for i in 0..ingresses {
         env.ingress(
             &format!("ns-{}", i % 100),
             &format!("ing-{i}"),
@@ -42,7 +49,7 @@ fn bench_ten_thousand_ingresses() {
         env.configmap_data("kube-system", "coredns", "Corefile")
             .unwrap_or_default()
     };
-    let last_host = rewrite(&format!("host-{}.example.com", INGRESSES - 1));
+    let last_host = rewrite(&format!("host-{}.example.com", ingresses - 1));
     let start = Instant::now();
     let ctl = env.controller(
         "bench",
@@ -68,10 +75,10 @@ fn bench_ten_thousand_ingresses() {
         .iter()
         .filter(|r| r.verb == Some(Verb::Update))
         .count();
-    assert_eq!(corefile().matches("rewrite name").count(), INGRESSES);
+    assert_eq!(corefile().matches("rewrite name").count(), ingresses);
 
-    let mut latencies = Vec::with_capacity(CHANGES);
-    for i in 0..CHANGES {
+    let mut latencies = Vec::with_capacity(changes);
+    for i in 0..changes {
         let host = format!("changed-{i}.example.com");
         let want = rewrite(&host);
         let t = Instant::now();
@@ -82,7 +89,7 @@ fn bench_ten_thousand_ingresses() {
     latencies.sort();
     let p = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)];
     let rss = ctl_rss(&ctl);
-    println!("ingresses                    {INGRESSES}");
+    println!("ingresses                    {ingresses}");
     println!("time to first complete write {first_write:?}");
     println!("writes during initial sync   {initial_writes}");
     println!("change-to-write p50          {:?}", p(0.50));
@@ -95,7 +102,7 @@ fn bench_ten_thousand_ingresses() {
         "peak RSS                     {} MiB",
         rss.map(|k| k / 1024).unwrap_or(0)
     );
-    println!("15 s polling design (anchor): mean {:?}, p99 {:?} latency, one full list of {INGRESSES} per poll",
+    println!("15 s polling design (anchor): mean {:?}, p99 {:?} latency, one full list of {ingresses} per poll",
         POLL_PERIOD / 2, POLL_PERIOD.mul_f64(0.99));
 }
 
