@@ -65,15 +65,28 @@ pub(crate) async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let params = QueryParams::parse(&query);
-    let (response, verb) = route_request(
-        &shared,
-        &method,
-        route,
-        &params,
-        content_type.as_deref(),
-        &body,
-    )
-    .await;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (response, verb) = if discovery::wants_aggregated(accept)
+        && matches!(route, Route::CoreVersions | Route::GroupList)
+    {
+        (
+            aggregated_discovery(&shared, matches!(route, Route::CoreVersions)),
+            None,
+        )
+    } else {
+        route_request(
+            &shared,
+            &method,
+            route,
+            &params,
+            content_type.as_deref(),
+            &body,
+        )
+        .await
+    };
     shared.record(RecordedRequest {
         method: method.to_string(),
         path: uri.path().to_string(),

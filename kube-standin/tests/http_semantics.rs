@@ -573,3 +573,37 @@ async fn discovery_documents() {
     );
     assert_eq!(get(addr, "/version").await.json()["major"], "1");
 }
+
+#[tokio::test]
+async fn aggregated_discovery_when_the_client_asks_for_it() {
+    let server = StandIn::start().await.unwrap();
+    let addr = server.address();
+    let accept =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    let apis = common::request_with_accept(addr, "/apis", accept).await;
+    assert_eq!(
+        apis.header("content-type"),
+        Some("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+    );
+    let doc = apis.json();
+    assert_eq!(doc["kind"], "APIGroupDiscoveryList");
+    let gateway = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "gateway.networking.k8s.io")
+        .unwrap();
+    assert_eq!(
+        gateway["versions"][0]["resources"][0]["resource"],
+        "gateways"
+    );
+    let core = common::request_with_accept(addr, "/api", accept)
+        .await
+        .json();
+    assert_eq!(core["items"][0]["versions"][0]["version"], "v1");
+    assert_eq!(
+        get(addr, "/apis").await.json()["kind"],
+        "APIGroupList",
+        "plain clients get the legacy document"
+    );
+}

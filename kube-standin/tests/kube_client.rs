@@ -239,35 +239,28 @@ async fn runtime_watcher_sees_adds_updates_and_deletes() {
     server
         .delete_object("networking.k8s.io/v1", "Ingress", "apps", "web")
         .unwrap();
-    loop {
-        match tokio::time::timeout(WAIT, events.try_next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap()
-        {
-            watcher::Event::Delete(i) => {
-                assert_eq!(i.metadata.name.as_deref(), Some("web"));
-                break;
-            }
-            other => panic!("unexpected event {other:?}"),
-        }
+    match tokio::time::timeout(WAIT, events.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+    {
+        watcher::Event::Delete(i) => assert_eq!(i.metadata.name.as_deref(), Some("web")),
+        other => panic!("unexpected event {other:?}"),
     }
 }
 
 async fn next_apply<K: std::fmt::Debug>(
     events: &mut (impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Unpin),
 ) -> K {
-    loop {
-        match tokio::time::timeout(WAIT, events.try_next())
-            .await
-            .expect("event in time")
-            .expect("no watch error")
-            .expect("stream open")
-        {
-            watcher::Event::Apply(k) => return k,
-            other => panic!("unexpected event {other:?}"),
-        }
+    match tokio::time::timeout(WAIT, events.try_next())
+        .await
+        .expect("event in time")
+        .expect("no watch error")
+        .expect("stream open")
+    {
+        watcher::Event::Apply(k) => k,
+        other => panic!("unexpected event {other:?}"),
     }
 }
 

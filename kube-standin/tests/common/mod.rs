@@ -35,9 +35,20 @@ async fn send_head(
     content_type: Option<&str>,
     body: &str,
 ) -> BufReader<TcpStream> {
+    send_head_with(addr, method, target, content_type, body, "").await
+}
+
+async fn send_head_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    content_type: Option<&str>,
+    body: &str,
+    extra_headers: &str,
+) -> BufReader<TcpStream> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{extra_headers}",
         body.len()
     );
     if let Some(ct) = content_type {
@@ -93,6 +104,32 @@ pub async fn request(
     body: &str,
 ) -> RawResponse {
     let mut reader = send_head(addr, method, target, content_type, body).await;
+    let (status, headers) = read_head(&mut reader).await;
+    let mut raw = Vec::new();
+    reader.read_to_end(&mut raw).await.expect("body");
+    let body = if is_chunked(&headers) {
+        dechunk(&raw)
+    } else {
+        raw
+    };
+    RawResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A GET with an `Accept` header.
+pub async fn request_with_accept(addr: SocketAddr, target: &str, accept: &str) -> RawResponse {
+    let mut reader = send_head_with(
+        addr,
+        "GET",
+        target,
+        None,
+        "",
+        &format!("Accept: {accept}\r\n"),
+    )
+    .await;
     let (status, headers) = read_head(&mut reader).await;
     let mut raw = Vec::new();
     reader.read_to_end(&mut raw).await.expect("body");
