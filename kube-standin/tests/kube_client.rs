@@ -322,7 +322,7 @@ async fn watch_from_a_compacted_version_gets_410_and_the_watcher_relists() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    server.delay(watching.clone(), Duration::from_millis(500));
+    server.delay(watching.clone(), Duration::from_millis(1500));
     assert_eq!(server.drop_watches(watching), 1);
     for i in 0..10 {
         server.apply_object(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": format!("t{i}"), "namespace": "w"}})).unwrap();
