@@ -19,6 +19,9 @@ use super::package_sources::{packages, Component, SourceIndex};
 use crate::{Finding, Manifest};
 
 pub const RULE: &str = "proxy-target-deployed";
+/// A component the render installs refuses the values the render gives it (the release would
+/// fail in the cluster).
+pub const RULE_COMPONENT_VALUES: &str = "component-values-valid";
 
 /// What to render: a component chart of the packages tree, as a release.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +167,7 @@ pub fn check(
             Ok(None) => continue,
             Err(err) => {
                 out.push(Finding::new(
-                    RULE,
+                    RULE_COMPONENT_VALUES,
                     inst.by,
                     format!("component {} ({}) does not render with the values this object gives it: {err}", inst.component.name, inst.component.path),
                 ));
