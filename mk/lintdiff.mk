@@ -28,4 +28,4 @@ lint-packages: build
 	$(COZY) lint $(LINTDIFF_PACKAGES) --matrix snapshots/values
 
 bench-lint: build
-	bash cozy-lint/bench/bench-lint.sh $(COZY) $(HELM)
+	bash cozy-lint/bench/bench-lint.sh "$(COZY) lint" $(HELM)
