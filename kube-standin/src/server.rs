@@ -337,6 +337,20 @@ pub(crate) fn list_item(rt: &ResourceType, object: &Value) -> Value {
     item
 }
 
+/// The version of a `resourceVersionMatch=Exact` list, if this is one.
+fn exact_version(params: &QueryParams) -> Result<Option<u64>, ApiError> {
+    if params.get("resourceVersionMatch") != Some("Exact") {
+        return Ok(None);
+    }
+    let raw = params.non_empty("resourceVersion").unwrap_or("");
+    match raw.parse::<u64>() {
+        Ok(rv) if rv > 0 => Ok(Some(rv)),
+        _ => Err(ApiError::bad_request(format!(
+            "resourceVersionMatch=Exact requires a non-zero resourceVersion, got {raw:?}"
+        ))),
+    }
+}
+
 fn list(
     shared: &Shared,
     rt: &ResourceType,
@@ -368,7 +382,19 @@ fn list(
                     .collect();
                 (rest, t.rv)
             }
-            None => (store.list(&rt.key(), namespace), store.resource_version()),
+            None => match exact_version(params)? {
+                // resourceVersionMatch=Exact: the collection as it was at that version.
+                Some(rv) => {
+                    let at = store.list_at(rt, namespace, rv).map_err(|e| {
+                        ApiError::expired(format!(
+                            "too old resource version: {} ({})",
+                            e.requested, e.oldest
+                        ))
+                    })?;
+                    (at, rv)
+                }
+                None => (store.list(&rt.key(), namespace), store.resource_version()),
+            },
         }
     };
     let matching: Vec<_> = objects

@@ -317,6 +317,24 @@ async fn too_old_resource_version_gets_an_expired_error_event() {
     .await;
     assert_eq!(ok.status, 200);
 
+    let exact = get(
+        server.address(),
+        "/api/v1/configmaps?resourceVersion=6&resourceVersionMatch=Exact",
+    )
+    .await
+    .json();
+    assert_eq!(exact["metadata"]["resourceVersion"], "6");
+    assert_eq!(
+        exact["items"].as_array().unwrap().len(),
+        6,
+        "the state at version 6, not the latest"
+    );
+    let too_old = get(
+        server.address(),
+        "/api/v1/configmaps?resourceVersion=2&resourceVersionMatch=Exact",
+    )
+    .await;
+    assert_eq!(too_old.status, 410);
     // An expired continue token is a plain 410 response.
     let page = get(server.address(), "/api/v1/configmaps?limit=1")
         .await
