@@ -70,7 +70,9 @@ pub struct DiffArgs {
 /// Why a diff could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
-    #[error("nothing to compare: give --from-values/--to-values, --from-set/--to-set or --from-rev")]
+    #[error(
+        "nothing to compare: give --from-values/--to-values, --from-set/--to-set or --from-rev"
+    )]
     NoSides,
     #[error(transparent)]
     Ignore(#[from] crate::ignore::IgnorePathError),
@@ -90,20 +92,43 @@ fn name_and_chart(positional: &[String]) -> (String, PathBuf) {
     }
 }
 
-fn render_side(side: &'static str, chart_dir: &Path, flags: &RenderFlags, release: &str, base: &Path) -> Result<Vec<Json>, DiffError> {
-    let err = |e: cozy_engine::RenderError| DiffError::Render { side, message: format!("{e:#}") };
+fn render_side(
+    side: &'static str,
+    chart_dir: &Path,
+    flags: &RenderFlags,
+    release: &str,
+    base: &Path,
+) -> Result<Vec<Json>, DiffError> {
+    let err = |e: cozy_engine::RenderError| DiffError::Render {
+        side,
+        message: format!("{e:#}"),
+    };
     let chart = Chart::load(chart_dir).map_err(err)?;
     let opts = flags.options(release, base).map_err(err)?;
     let rendered = render(&chart, &opts).map_err(err)?;
-    Ok(rendered.documents.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect())
+    Ok(rendered
+        .documents
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|v| !v.is_null())
+        .collect())
 }
 
 /// Compute the report (no printing).
 pub fn run(args: &DiffArgs, base_dir: &Path) -> Result<crate::compare::DiffReport, DiffError> {
-    if args.from_values.is_empty() && args.to_values.is_empty() && args.from_set.is_empty() && args.to_set.is_empty() && args.from_rev.is_none() {
+    if args.from_values.is_empty()
+        && args.to_values.is_empty()
+        && args.from_set.is_empty()
+        && args.to_set.is_empty()
+        && args.from_rev.is_none()
+    {
         return Err(DiffError::NoSides);
     }
-    let ignore = args.ignore.iter().map(|p| p.parse::<IgnorePath>()).collect::<Result<Vec<_>, _>>()?;
+    let ignore = args
+        .ignore
+        .iter()
+        .map(|p| p.parse::<IgnorePath>())
+        .collect::<Result<Vec<_>, _>>()?;
     let (release, chart_dir) = name_and_chart(&args.positional);
     let mut from = args.render.clone();
     from.values.extend(args.from_values.iter().cloned());
@@ -121,7 +146,11 @@ pub fn run(args: &DiffArgs, base_dir: &Path) -> Result<crate::compare::DiffRepor
         None => render_side("from", &chart_abs, &from, &release, base_dir)?,
     };
     let to_objects = render_side("to", &chart_abs, &to, &release, base_dir)?;
-    let opts = CompareOptions { release_namespace: args.render.namespace.clone(), ignore, context: args.context };
+    let opts = CompareOptions {
+        release_namespace: args.render.namespace.clone(),
+        ignore,
+        context: args.context,
+    };
     Ok(compare(&from_objects, &to_objects, &opts))
 }
 
@@ -138,7 +167,9 @@ pub fn main_with(args: DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     let written = match args.output {
         DiffOutput::Json => report::write_json(&report, out),
@@ -148,5 +179,9 @@ pub fn main_with(args: DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
         let _ = writeln!(err, "Error: writing output: {e}");
         return 2;
     }
-    if report.is_equal() { 0 } else { 1 }
+    if report.is_equal() {
+        0
+    } else {
+        1
+    }
 }

@@ -21,7 +21,11 @@ pub struct CompareOptions {
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        CompareOptions { release_namespace: "default".into(), ignore: Vec::new(), context: 3 }
+        CompareOptions {
+            release_namespace: "default".into(),
+            ignore: Vec::new(),
+            context: 3,
+        }
     }
 }
 
@@ -74,11 +78,18 @@ pub fn compare(from: &[Json], to: &[Json], opts: &CompareOptions) -> DiffReport 
             Some(new) if new == old => report.unchanged += 1,
             Some(new) => {
                 let diff = unified(&to_yaml(old), &to_yaml(new), &key.to_string(), opts.context);
-                report.changed.push(ChangedObject { key: key.clone(), diff });
+                report.changed.push(ChangedObject {
+                    key: key.clone(),
+                    diff,
+                });
             }
         }
     }
-    report.added = to.keys().filter(|k| !from.contains_key(*k)).cloned().collect();
+    report.added = to
+        .keys()
+        .filter(|k| !from.contains_key(*k))
+        .cloned()
+        .collect();
     report
 }
 
@@ -106,13 +117,34 @@ mod tests {
 
     #[test]
     fn added_removed_changed_unchanged() {
-        let from = vec![cm("a", json!({"k": "1"})), cm("b", json!({})), cm("same", json!({}))];
-        let to = vec![cm("a", json!({"k": "2"})), cm("c", json!({})), cm("same", json!({}))];
+        let from = vec![
+            cm("a", json!({"k": "1"})),
+            cm("b", json!({})),
+            cm("same", json!({})),
+        ];
+        let to = vec![
+            cm("a", json!({"k": "2"})),
+            cm("c", json!({})),
+            cm("same", json!({})),
+        ];
         let r = compare(&from, &to, &CompareOptions::default());
-        assert_eq!(r.added.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["c"]);
-        assert_eq!(r.removed.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["b"]);
+        assert_eq!(
+            r.added.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+            vec!["c"]
+        );
+        assert_eq!(
+            r.removed
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["b"]
+        );
         assert_eq!(r.changed.len(), 1);
-        assert!(r.changed[0].diff.contains("-  k: '1'") || r.changed[0].diff.contains("-  k: \"1\""), "{}", r.changed[0].diff);
+        assert!(
+            r.changed[0].diff.contains("-  k: '1'") || r.changed[0].diff.contains("-  k: \"1\""),
+            "{}",
+            r.changed[0].diff
+        );
         assert!(r.changed[0].diff.contains("+  k:"), "{}", r.changed[0].diff);
         assert_eq!(r.unchanged, 1);
         assert!(!r.is_equal());
@@ -122,7 +154,10 @@ mod tests {
     fn ignored_paths_make_objects_equal() {
         let mut b = cm("a", json!({}));
         b["metadata"]["labels"]["helm.sh/chart"] = json!("c-2");
-        let opts = CompareOptions { ignore: vec![r#"metadata.labels["helm.sh/chart"]"#.parse().unwrap()], ..Default::default() };
+        let opts = CompareOptions {
+            ignore: vec![r#"metadata.labels["helm.sh/chart"]"#.parse().unwrap()],
+            ..Default::default()
+        };
         assert!(compare(&[cm("a", json!({}))], &[b.clone()], &opts).is_equal());
         assert!(!compare(&[cm("a", json!({}))], &[b], &CompareOptions::default()).is_equal());
     }
@@ -131,19 +166,48 @@ mod tests {
     fn namespace_defaults_to_release_namespace() {
         let mut explicit = cm("a", json!({}));
         explicit["metadata"]["namespace"] = json!("default");
-        let r = compare(&[cm("a", json!({}))], &[explicit], &CompareOptions::default());
-        assert_eq!(r.changed.len(), 1, "same object, changed by the added namespace field");
+        let r = compare(
+            &[cm("a", json!({}))],
+            &[explicit],
+            &CompareOptions::default(),
+        );
+        assert_eq!(
+            r.changed.len(),
+            1,
+            "same object, changed by the added namespace field"
+        );
         assert!(r.added.is_empty());
     }
 
     #[test]
     fn context_radius_limits_unchanged_lines() {
-        let data: serde_json::Map<String, Json> = (0..20).map(|i| (format!("k{i:02}"), json!("v"))).collect();
+        let data: serde_json::Map<String, Json> =
+            (0..20).map(|i| (format!("k{i:02}"), json!("v"))).collect();
         let mut data2 = data.clone();
         data2.insert("k10".into(), json!("w"));
-        let narrow = compare(&[cm("a", Json::Object(data.clone()))], &[cm("a", Json::Object(data2.clone()))], &CompareOptions { context: 1, ..Default::default() });
-        let wide = compare(&[cm("a", Json::Object(data))], &[cm("a", Json::Object(data2))], &CompareOptions { context: 5, ..Default::default() });
-        let lines = |r: &DiffReport| r.changed[0].diff.lines().filter(|l| l.starts_with(' ')).count();
+        let narrow = compare(
+            &[cm("a", Json::Object(data.clone()))],
+            &[cm("a", Json::Object(data2.clone()))],
+            &CompareOptions {
+                context: 1,
+                ..Default::default()
+            },
+        );
+        let wide = compare(
+            &[cm("a", Json::Object(data))],
+            &[cm("a", Json::Object(data2))],
+            &CompareOptions {
+                context: 5,
+                ..Default::default()
+            },
+        );
+        let lines = |r: &DiffReport| {
+            r.changed[0]
+                .diff
+                .lines()
+                .filter(|l| l.starts_with(' '))
+                .count()
+        };
         assert_eq!(lines(&narrow), 2);
         assert_eq!(lines(&wide), 10);
     }

@@ -14,9 +14,17 @@ pub enum GitRevError {
     #[error("git revision {rev:?} not found: {message}")]
     UnknownRevision { rev: String, message: String },
     #[error("{path} does not exist at revision {rev}: {message}")]
-    MissingAtRevision { path: String, rev: String, message: String },
+    MissingAtRevision {
+        path: String,
+        rev: String,
+        message: String,
+    },
     #[error("extracting {path} at {rev}: {message}")]
-    Extract { path: String, rev: String, message: String },
+    Extract {
+        path: String,
+        rev: String,
+        message: String,
+    },
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(bool, String, String), GitRevError> {
@@ -26,7 +34,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<(bool, String, String), GitRevError>
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| GitRevError::Spawn { program: "git".into(), message: e.to_string() })?;
+        .map_err(|e| GitRevError::Spawn {
+            program: "git".into(),
+            message: e.to_string(),
+        })?;
     Ok((
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).trim().to_string(),
@@ -39,20 +50,54 @@ fn git(dir: &Path, args: &[&str]) -> Result<(bool, String, String), GitRevError>
 pub fn export_chart_at(chart_dir: &Path, rev: &str, dest: &Path) -> Result<PathBuf, GitRevError> {
     let (ok, prefix, err) = git(chart_dir, &["rev-parse", "--show-prefix"])?;
     if !ok {
-        return Err(GitRevError::NotARepository { dir: chart_dir.to_path_buf(), message: err });
+        return Err(GitRevError::NotARepository {
+            dir: chart_dir.to_path_buf(),
+            message: err,
+        });
     }
-    let (ok, commit, err) = git(chart_dir, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
+    let (ok, commit, err) = git(
+        chart_dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )?;
     if !ok || commit.is_empty() {
-        let message = if err.is_empty() { "no such commit".to_string() } else { err };
-        return Err(GitRevError::UnknownRevision { rev: rev.to_string(), message });
+        let message = if err.is_empty() {
+            "no such commit".to_string()
+        } else {
+            err
+        };
+        return Err(GitRevError::UnknownRevision {
+            rev: rev.to_string(),
+            message,
+        });
     }
     let prefix = prefix.trim_end_matches('/').to_string();
-    let treeish = if prefix.is_empty() { commit.clone() } else { format!("{commit}:{prefix}") };
-    let shown = if prefix.is_empty() { ".".to_string() } else { prefix.clone() };
+    let treeish = if prefix.is_empty() {
+        commit.clone()
+    } else {
+        format!("{commit}:{prefix}")
+    };
+    let shown = if prefix.is_empty() {
+        ".".to_string()
+    } else {
+        prefix.clone()
+    };
     let (ok, object_type, err) = git(chart_dir, &["cat-file", "-t", &treeish])?;
     if !ok || object_type != "tree" {
-        let message = if err.is_empty() { format!("it is a {object_type}, not a directory") } else { err };
-        return Err(GitRevError::MissingAtRevision { path: shown, rev: rev.to_string(), message });
+        let message = if err.is_empty() {
+            format!("it is a {object_type}, not a directory")
+        } else {
+            err
+        };
+        return Err(GitRevError::MissingAtRevision {
+            path: shown,
+            rev: rev.to_string(),
+            message,
+        });
     }
     // `git archive` run inside a subdirectory only archives that subdirectory of the tree it is
     // given, so run it from the top level.
@@ -65,8 +110,14 @@ pub fn export_chart_at(chart_dir: &Path, rev: &str, dest: &Path) -> Result<PathB
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| GitRevError::Spawn { program: "git".into(), message: e.to_string() })?;
-    let tar_in = archive.stdout.take().ok_or_else(|| GitRevError::Spawn { program: "git".into(), message: "no stdout".into() })?;
+        .map_err(|e| GitRevError::Spawn {
+            program: "git".into(),
+            message: e.to_string(),
+        })?;
+    let tar_in = archive.stdout.take().ok_or_else(|| GitRevError::Spawn {
+        program: "git".into(),
+        message: "no stdout".into(),
+    })?;
     let tar = Command::new("tar")
         .arg("-x")
         .arg("-f")
@@ -75,11 +126,25 @@ pub fn export_chart_at(chart_dir: &Path, rev: &str, dest: &Path) -> Result<PathB
         .arg(dest)
         .stdin(Stdio::from(tar_in))
         .output()
-        .map_err(|e| GitRevError::Spawn { program: "tar".into(), message: e.to_string() })?;
-    let git_out = archive.wait_with_output().map_err(|e| GitRevError::Spawn { program: "git".into(), message: e.to_string() })?;
+        .map_err(|e| GitRevError::Spawn {
+            program: "tar".into(),
+            message: e.to_string(),
+        })?;
+    let git_out = archive.wait_with_output().map_err(|e| GitRevError::Spawn {
+        program: "git".into(),
+        message: e.to_string(),
+    })?;
     if !git_out.status.success() || !tar.status.success() {
-        let message = format!("{}{}", String::from_utf8_lossy(&git_out.stderr).trim(), String::from_utf8_lossy(&tar.stderr).trim());
-        return Err(GitRevError::Extract { path: shown, rev: rev.to_string(), message });
+        let message = format!(
+            "{}{}",
+            String::from_utf8_lossy(&git_out.stderr).trim(),
+            String::from_utf8_lossy(&tar.stderr).trim()
+        );
+        return Err(GitRevError::Extract {
+            path: shown,
+            rev: rev.to_string(),
+            message,
+        });
     }
     Ok(dest.to_path_buf())
 }

@@ -35,7 +35,11 @@ impl FromStr for IgnorePath {
     type Err = IgnorePathError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let err = |at: usize, message: &str| IgnorePathError { path: text.to_string(), at, message: message.to_string() };
+        let err = |at: usize, message: &str| IgnorePathError {
+            path: text.to_string(),
+            at,
+            message: message.to_string(),
+        };
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let mut steps = Vec::new();
         let mut i = 0;
@@ -44,14 +48,20 @@ impl FromStr for IgnorePath {
             let (pos, c) = chars[i];
             match c {
                 '[' => {
-                    let Some(&(_, next)) = chars.get(i + 1) else { return Err(err(pos, "unterminated `[`")) };
+                    let Some(&(_, next)) = chars.get(i + 1) else {
+                        return Err(err(pos, "unterminated `[`"));
+                    };
                     if next == '"' || next == '\'' {
                         let mut key = String::new();
                         let mut j = i + 2;
                         loop {
-                            let Some(&(p, ch)) = chars.get(j) else { return Err(err(pos, "unterminated quoted key")) };
+                            let Some(&(p, ch)) = chars.get(j) else {
+                                return Err(err(pos, "unterminated quoted key"));
+                            };
                             if ch == '\\' {
-                                let Some(&(_, esc)) = chars.get(j + 1) else { return Err(err(p, "dangling `\\`")) };
+                                let Some(&(_, esc)) = chars.get(j + 1) else {
+                                    return Err(err(p, "dangling `\\`"));
+                                };
                                 key.push(esc);
                                 j += 2;
                                 continue;
@@ -63,7 +73,10 @@ impl FromStr for IgnorePath {
                             j += 1;
                         }
                         if chars.get(j + 1).map(|c| c.1) != Some(']') {
-                            return Err(err(chars.get(j + 1).map(|c| c.0).unwrap_or(text.len()), "expected `]` after the quoted key"));
+                            return Err(err(
+                                chars.get(j + 1).map(|c| c.0).unwrap_or(text.len()),
+                                "expected `]` after the quoted key",
+                            ));
                         }
                         steps.push(Step::Key(key));
                         i = j + 2;
@@ -81,9 +94,17 @@ impl FromStr for IgnorePath {
                             return Err(err(pos, "unterminated `[`"));
                         }
                         if digits == "*" {
-                            return Err(err(pos + 1, "wildcards are not supported; name one field"));
+                            return Err(err(
+                                pos + 1,
+                                "wildcards are not supported; name one field",
+                            ));
                         }
-                        let index = digits.parse::<usize>().map_err(|_| err(pos + 1, "expected a list index or a quoted key inside `[...]`"))?;
+                        let index = digits.parse::<usize>().map_err(|_| {
+                            err(
+                                pos + 1,
+                                "expected a list index or a quoted key inside `[...]`",
+                            )
+                        })?;
                         steps.push(Step::Index(index));
                         i = j + 1;
                     }
@@ -125,7 +146,10 @@ impl FromStr for IgnorePath {
         if expect_key {
             return Err(err(text.len().saturating_sub(1), "path ends with `.`"));
         }
-        Ok(IgnorePath { text: text.to_string(), steps })
+        Ok(IgnorePath {
+            text: text.to_string(),
+            steps,
+        })
     }
 }
 
@@ -138,7 +162,9 @@ impl fmt::Display for IgnorePath {
 impl IgnorePath {
     /// Remove the field from `value` if present; returns whether something was removed.
     pub fn remove_from(&self, value: &mut Json) -> bool {
-        let Some((last, parents)) = self.steps.split_last() else { return false };
+        let Some((last, parents)) = self.steps.split_last() else {
+            return false;
+        };
         let mut cur = value;
         for step in parents {
             let next = match (step, cur) {
@@ -175,7 +201,11 @@ mod tests {
     fn parses_dotted_and_bracketed_keys() {
         assert_eq!(
             p(r#"metadata.labels["helm.sh/chart"]"#).steps,
-            vec![Step::Key("metadata".into()), Step::Key("labels".into()), Step::Key("helm.sh/chart".into())]
+            vec![
+                Step::Key("metadata".into()),
+                Step::Key("labels".into()),
+                Step::Key("helm.sh/chart".into())
+            ]
         );
         assert_eq!(p("spec.ports[1].port").steps[2], Step::Index(1));
         assert_eq!(p("a['x.y']").steps[1], Step::Key("x.y".into()));
@@ -183,7 +213,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_paths_with_position() {
-        for (bad, at) in [("a..b", 2), ("a[*]", 2), ("a.*", 2), ("a[\"x\"", 5), ("", 0), ("a.", 1), ("a[x]", 2)] {
+        for (bad, at) in [
+            ("a..b", 2),
+            ("a[*]", 2),
+            ("a.*", 2),
+            ("a[\"x\"", 5),
+            ("", 0),
+            ("a.", 1),
+            ("a[x]", 2),
+        ] {
             let e = bad.parse::<IgnorePath>().unwrap_err();
             assert_eq!(e.at, at, "{bad}: {e}");
         }
@@ -195,6 +233,9 @@ mod tests {
         assert!(p(r#"metadata.labels["helm.sh/chart"]"#).remove_from(&mut v));
         assert!(p("spec.ports[0]").remove_from(&mut v));
         assert!(!p("spec.missing.deeper").remove_from(&mut v));
-        assert_eq!(v, json!({"metadata": {"labels": {"a": "b"}}, "spec": {"ports": [2]}}));
+        assert_eq!(
+            v,
+            json!({"metadata": {"labels": {"a": "b"}}, "spec": {"ports": [2]}})
+        );
     }
 }

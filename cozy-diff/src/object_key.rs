@@ -7,10 +7,23 @@ use serde_json::Value as Json;
 
 /// Kinds without a namespace: their `metadata.namespace` is ignored when matching.
 const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
-    "CustomResourceDefinition", "PriorityClass", "IngressClass", "APIService",
-    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "CSIDriver", "RuntimeClass",
-    "GatewayClass", "Package", "PackageSource",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "IngressClass",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "CSIDriver",
+    "RuntimeClass",
+    "GatewayClass",
+    "Package",
+    "PackageSource",
 ];
 
 /// The identity of a rendered object.
@@ -27,14 +40,29 @@ pub struct ObjectKey {
 impl ObjectKey {
     /// The key of `value`; namespaced objects without a namespace land in `release_namespace`.
     pub fn of(value: &Json, release_namespace: &str) -> ObjectKey {
-        let s = |p: &str| value.pointer(p).and_then(Json::as_str).unwrap_or("").to_string();
+        let s = |p: &str| {
+            value
+                .pointer(p)
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let kind = s("/kind");
         let namespace = if CLUSTER_SCOPED.contains(&kind.as_str()) {
             String::new()
         } else {
-            value.pointer("/metadata/namespace").and_then(Json::as_str).unwrap_or(release_namespace).to_string()
+            value
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .unwrap_or(release_namespace)
+                .to_string()
         };
-        ObjectKey { api_version: s("/apiVersion"), kind, namespace, name: s("/metadata/name") }
+        ObjectKey {
+            api_version: s("/apiVersion"),
+            kind,
+            namespace,
+            name: s("/metadata/name"),
+        }
     }
 }
 
@@ -43,7 +71,11 @@ impl fmt::Display for ObjectKey {
         if self.namespace.is_empty() {
             write!(f, "{} {} ({})", self.kind, self.name, self.api_version)
         } else {
-            write!(f, "{} {}/{} ({})", self.kind, self.namespace, self.name, self.api_version)
+            write!(
+                f,
+                "{} {}/{} ({})",
+                self.kind, self.namespace, self.name, self.api_version
+            )
         }
     }
 }

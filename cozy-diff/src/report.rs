@@ -15,9 +15,19 @@ const RESET: &str = "\x1b[0m";
 
 /// Human-readable report.
 pub fn write_text(report: &DiffReport, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let paint = |code: &str, text: &str| if color { format!("{code}{text}{RESET}") } else { text.to_string() };
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    };
     if report.is_equal() {
-        writeln!(out, "no differences ({} objects compared)", report.unchanged)?;
+        writeln!(
+            out,
+            "no differences ({} objects compared)",
+            report.unchanged
+        )?;
         return Ok(());
     }
     writeln!(

@@ -23,14 +23,21 @@ pub struct Drift {
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {} (fix: {})", self.file, self.message, self.fix),
+            Some(line) => write!(
+                f,
+                "{}:{line}: {} (fix: {})",
+                self.file, self.message, self.fix
+            ),
             None => write!(f, "{}: {} (fix: {})", self.file, self.message, self.fix),
         }
     }
 }
 
 fn rel(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Run every check over the repository at `root`.
@@ -63,13 +70,20 @@ pub fn check_package(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drif
                     });
                 }
             }
-            let Some((version, line)) = &pin.version else { continue };
+            let Some((version, line)) = &pin.version else {
+                continue;
+            };
             let sub = pkg.join("charts").join(pin.chart_name());
             if !sub.join("Chart.yaml").is_file() {
                 out.push(Drift {
                     file: mk_rel.clone(),
                     line: Some(*line),
-                    message: format!("{}_CHART_VERSION pins {version} but {}/charts/{} is not vendored", pin.name, pkg_rel, pin.chart_name()),
+                    message: format!(
+                        "{}_CHART_VERSION pins {version} but {}/charts/{} is not vendored",
+                        pin.name,
+                        pkg_rel,
+                        pin.chart_name()
+                    ),
                     fix: format!("run `{update}`"),
                 });
                 continue;
@@ -84,9 +98,16 @@ pub fn check_package(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drif
                         "{}_CHART_VERSION pins {version} but the vendored {} has version {}",
                         pin.name,
                         rel(root, &meta.path),
-                        if vendored.is_empty() { "<none>" } else { vendored }
+                        if vendored.is_empty() {
+                            "<none>"
+                        } else {
+                            vendored
+                        }
                     ),
-                    fix: format!("run `{update}` (or set {}_CHART_VERSION and _DIGEST together)", pin.name),
+                    fix: format!(
+                        "run `{update}` (or set {}_CHART_VERSION and _DIGEST together)",
+                        pin.name
+                    ),
                 });
             }
         }
@@ -97,12 +118,21 @@ pub fn check_package(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drif
 
 /// Vendored subcharts of a package, by directory name.
 fn subcharts(pkg: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(pkg.join("charts")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(pkg.join("charts")) else {
+        return Vec::new();
+    };
     let mut out: Vec<(String, PathBuf)> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("Chart.yaml").is_file())
-        .map(|p| (p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), p))
+        .map(|p| {
+            (
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                p,
+            )
+        })
         .collect();
     out.sort();
     out
@@ -113,7 +143,9 @@ fn subcharts(pkg: &Path) -> Vec<(String, PathBuf)> {
 /// that deploys this workspace's binary also has appVersion == the workspace version.
 fn check_image_tags(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drift>, DriftError> {
     let mut out = Vec::new();
-    let Some((values, text)) = repository::read_values(pkg)? else { return Ok(out) };
+    let Some((values, text)) = repository::read_values(pkg)? else {
+        return Ok(out);
+    };
     let values_rel = rel(root, &pkg.join("values.yaml"));
     let pkg_rel = rel(root, pkg);
     for (name, dir) in subcharts(pkg) {
@@ -123,7 +155,12 @@ fn check_image_tags(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drift
         if ours {
             out.extend(check_our_chart(root, &pkg_rel, &meta, ws));
         }
-        let Some(tag) = values.pointer(&format!("/{}/image/tag", escape(&name))).and_then(Json::as_str) else { continue };
+        let Some(tag) = values
+            .pointer(&format!("/{}/image/tag", escape(&name)))
+            .and_then(Json::as_str)
+        else {
+            continue;
+        };
         let line = line_of(&text, "tag:", tag);
         let key = format!("{name}.image.tag");
         match split_pinned_tag(tag) {
@@ -158,8 +195,14 @@ fn check_image_tags(root: &Path, pkg: &Path, ws: &Workspace) -> Result<Vec<Drift
             None if ours && !tag.is_empty() && tag != ws.version => out.push(Drift {
                 file: values_rel.clone(),
                 line,
-                message: format!("{key} is {tag} but the workspace version (Cargo.toml) is {}", ws.version),
-                fix: format!("set {key} to {}@<digest of the image built from this workspace>", ws.version),
+                message: format!(
+                    "{key} is {tag} but the workspace version (Cargo.toml) is {}",
+                    ws.version
+                ),
+                fix: format!(
+                    "set {key} to {}@<digest of the image built from this workspace>",
+                    ws.version
+                ),
             }),
             None => {}
         }
@@ -191,7 +234,9 @@ fn pending_snapshots(root: &Path) -> Vec<Drift> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
@@ -219,5 +264,7 @@ fn escape(key: &str) -> String {
 
 /// Line of the first `key value` occurrence (1-based).
 fn line_of(text: &str, key: &str, value: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(key) && l.contains(value)).map(|i| i + 1)
+    text.lines()
+        .position(|l| l.contains(key) && l.contains(value))
+        .map(|i| i + 1)
 }

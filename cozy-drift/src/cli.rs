@@ -37,7 +37,9 @@ pub fn main_with(args: DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
         }
     };
     let written = match args.output {
-        DriftOutput::Json => serde_json::to_writer_pretty(&mut *out, &drifts).map_err(std::io::Error::from).and_then(|_| writeln!(out)),
+        DriftOutput::Json => serde_json::to_writer_pretty(&mut *out, &drifts)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(out)),
         DriftOutput::Text => (|| {
             for d in &drifts {
                 writeln!(out, "{d}")?;
@@ -54,5 +56,9 @@ pub fn main_with(args: DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
         let _ = writeln!(err, "Error: writing output: {e}");
         return 2;
     }
-    if drifts.is_empty() { 0 } else { 1 }
+    if drifts.is_empty() {
+        0
+    } else {
+        1
+    }
 }

@@ -24,20 +24,28 @@ impl ChartPin {
 
 fn pin_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^\s*([A-Z0-9_]+)_CHART_(VERSION|DIGEST)\s*(\?=|:=|::=|=)\s*(\S*)\s*(#.*)?$").expect("static regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*([A-Z0-9_]+)_CHART_(VERSION|DIGEST)\s*(\?=|:=|::=|=)\s*(\S*)\s*(#.*)?$")
+            .expect("static regex")
+    })
 }
 
 /// Every chart pin of a Makefile, in order of first appearance; line numbers are 1-based.
 pub fn parse(text: &str) -> Vec<ChartPin> {
     let mut pins: Vec<ChartPin> = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let Some(c) = pin_re().captures(line) else { continue };
+        let Some(c) = pin_re().captures(line) else {
+            continue;
+        };
         let name = c[1].to_string();
         let value = (c[4].to_string(), i + 1);
         let idx = match pins.iter().position(|p| p.name == name) {
             Some(idx) => idx,
             None => {
-                pins.push(ChartPin { name, ..Default::default() });
+                pins.push(ChartPin {
+                    name,
+                    ..Default::default()
+                });
                 pins.len() - 1
             }
         };
@@ -52,7 +60,12 @@ pub fn parse(text: &str) -> Vec<ChartPin> {
 
 /// `sha256:` followed by exactly 64 lower-case hex digits.
 pub fn is_valid_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
 }
 
 /// Split an image tag pinned by digest: `0.7.0@sha256:...` → (`0.7.0`, `sha256:...`).
@@ -82,6 +95,9 @@ mod tests {
         assert!(!is_valid_digest(&good[..good.len() - 1]));
         assert!(!is_valid_digest(&good.to_uppercase()));
         assert!(!is_valid_digest(&format!("sha512:{}", "a1".repeat(32))));
-        assert_eq!(split_pinned_tag("0.7.0@sha256:x"), Some(("0.7.0", "sha256:x")));
+        assert_eq!(
+            split_pinned_tag("0.7.0@sha256:x"),
+            Some(("0.7.0", "sha256:x"))
+        );
     }
 }

@@ -18,15 +18,27 @@ pub struct Workspace {
 pub fn read_workspace(root: &Path) -> Result<Workspace, DriftError> {
     let path = root.join("Cargo.toml");
     let text = read(&path)?;
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| DriftError::Parse { path: path.clone(), message: e.to_string() })?;
+    let doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| DriftError::Parse {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
     let version = doc
         .get("workspace")
         .and_then(|w| w.get("package"))
         .and_then(|p| p.get("version"))
         .and_then(|v| v.as_str())
-        .ok_or_else(|| DriftError::Parse { path: path.clone(), message: "no [workspace.package] version".into() })?
+        .ok_or_else(|| DriftError::Parse {
+            path: path.clone(),
+            message: "no [workspace.package] version".into(),
+        })?
         .to_string();
-    let binary = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).map(str::to_string);
+    let binary = doc
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_string);
     Ok(Workspace { version, binary })
 }
 
@@ -42,7 +54,10 @@ pub struct ChartMeta {
 pub fn read_chart(dir: &Path) -> Result<ChartMeta, DriftError> {
     let path = dir.join("Chart.yaml");
     let text = read(&path)?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| DriftError::Parse { path: path.clone(), message: e.to_string() })?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| DriftError::Parse {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     let field = |key: &str| -> Option<(String, usize)> {
         let v = value.get(key)?;
         let s = match v {
@@ -50,7 +65,11 @@ pub fn read_chart(dir: &Path) -> Result<ChartMeta, DriftError> {
             serde_yaml::Value::Number(n) => n.to_string(),
             _ => return None,
         };
-        let line = text.lines().position(|l| l.starts_with(&format!("{key}:"))).map(|i| i + 1).unwrap_or(1);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map(|i| i + 1)
+            .unwrap_or(1);
         Some((s, line))
     };
     Ok(ChartMeta {
@@ -78,10 +97,15 @@ fn collect_packages(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         out.push(dir.to_path_buf());
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
-        if p.is_dir() && p.file_name().is_some_and(|n| n != "charts" && !n.to_string_lossy().starts_with('.')) {
+        if p.is_dir()
+            && p.file_name()
+                .is_some_and(|n| n != "charts" && !n.to_string_lossy().starts_with('.'))
+        {
             collect_packages(&p, depth + 1, out);
         }
     }
@@ -95,11 +119,17 @@ pub fn read_values(dir: &Path) -> Result<Option<(Json, String)>, DriftError> {
     }
     let text = read(&path)?;
     let value: Json = serde_yaml::from_str::<Option<Json>>(&text)
-        .map_err(|e| DriftError::Parse { path: path.clone(), message: e.to_string() })?
+        .map_err(|e| DriftError::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?
         .unwrap_or(Json::Null);
     Ok(Some((value, text)))
 }
 
 pub fn read(path: &Path) -> Result<String, DriftError> {
-    std::fs::read_to_string(path).map_err(|e| DriftError::Read { path: path.to_path_buf(), message: e.to_string() })
+    std::fs::read_to_string(path).map_err(|e| DriftError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }

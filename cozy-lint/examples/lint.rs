@@ -12,6 +12,10 @@ struct Cmd {
 
 fn main() {
     let cmd = Cmd::parse();
-    let code = cozy_lint::main_with(cmd.args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    let code = cozy_lint::main_with(
+        cmd.args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
     std::process::exit(code);
 }

@@ -49,7 +49,11 @@ pub fn main_with(args: LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
     let mut preparer = Preparer::default();
     let mut prepared = Vec::new();
     for chart in &args.charts {
-        match preparer.prepare(chart, args.schemas.as_deref(), args.render.kube_version.as_deref()) {
+        match preparer.prepare(
+            chart,
+            args.schemas.as_deref(),
+            args.render.kube_version.as_deref(),
+        ) {
             Ok(p) => prepared.push(p),
             Err(e) => {
                 let _ = writeln!(err, "Error: {e}");
@@ -103,7 +107,9 @@ pub fn main_with(args: LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
     bar.finish_and_clear();
     let written = match args.output {
         LintOutput::Json => report::write_json(&reports, out),
-        LintOutput::Text => report::write_text(&reports, args.verbose || args.matrix.is_none(), out),
+        LintOutput::Text => {
+            report::write_text(&reports, args.verbose || args.matrix.is_none(), out)
+        }
     };
     if let Err(e) = written {
         let _ = writeln!(err, "Error: writing output: {e}");
@@ -122,5 +128,9 @@ pub fn main_with(args: LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
             return 2;
         }
     }
-    if reports.iter().any(|r| r.failed()) { 1 } else { 0 }
+    if reports.iter().any(|r| r.failed()) {
+        1
+    } else {
+        0
+    }
 }

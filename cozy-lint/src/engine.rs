@@ -27,19 +27,27 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<RenderedChart
         .filter(|d| !d.value.is_null())
         .map(|d| Manifest::new(d.source.clone(), d.value.clone()))
         .collect();
-    Ok(RenderedChart { manifests, values: rendered.values })
+    Ok(RenderedChart {
+        manifests,
+        values: rendered.values,
+    })
 }
 
 /// The `packages/` directory a chart lives in: its nearest ancestor named `packages`.
 pub fn packages_root(chart_dir: &Path) -> Option<PathBuf> {
     let abs = std::fs::canonicalize(chart_dir).ok()?;
-    abs.ancestors().skip(1).find(|a| a.file_name().is_some_and(|n| n == "packages")).map(Path::to_path_buf)
+    abs.ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "packages"))
+        .map(Path::to_path_buf)
 }
 
 /// The repository's `schemas/` directory: the nearest ancestor of the chart holding one.
 pub fn schemas_dir(chart_dir: &Path) -> Option<PathBuf> {
     let abs = std::fs::canonicalize(chart_dir).ok()?;
-    abs.ancestors().map(|a| a.join("schemas")).find(|s| s.is_dir())
+    abs.ancestors()
+        .map(|a| a.join("schemas"))
+        .find(|s| s.is_dir())
 }
 
 /// PackageSource objects of the platform's `sources/*.yaml` files under the packages tree
@@ -48,23 +56,46 @@ pub fn package_source_files(root: &Path) -> Vec<Json> {
     let mut files = Vec::new();
     for group in read_dirs(root) {
         for pkg in read_dirs(&group) {
-            let Ok(entries) = std::fs::read_dir(pkg.join("sources")) else { continue };
-            files.extend(entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml")));
+            let Ok(entries) = std::fs::read_dir(pkg.join("sources")) else {
+                continue;
+            };
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml")),
+            );
         }
     }
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        let Ok(docs) = cozy_values::yaml::parse_documents(&text, cozy_values::yaml::NumberMode::Native) else { continue };
-        out.extend(docs.into_iter().map(|(d, _)| d).filter(|d| d.get("kind").and_then(Json::as_str) == Some("PackageSource")));
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Ok(docs) =
+            cozy_values::yaml::parse_documents(&text, cozy_values::yaml::NumberMode::Native)
+        else {
+            continue;
+        };
+        out.extend(
+            docs.into_iter()
+                .map(|(d, _)| d)
+                .filter(|d| d.get("kind").and_then(Json::as_str) == Some("PackageSource")),
+        );
     }
     out
 }
 
 fn read_dirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut out: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     out.sort();
     out
 }
@@ -78,7 +109,11 @@ pub struct PackagesTree {
 
 impl PackagesTree {
     pub fn new(root: PathBuf, kube_version: Option<String>) -> PackagesTree {
-        PackagesTree { root, charts: Mutex::new(HashMap::new()), kube_version }
+        PackagesTree {
+            root,
+            charts: Mutex::new(HashMap::new()),
+            kube_version,
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -86,7 +121,10 @@ impl PackagesTree {
     }
 
     fn chart(&self, path: &str) -> Result<Option<Arc<Chart>>, String> {
-        let mut charts = self.charts.lock().map_err(|_| "chart cache poisoned".to_string())?;
+        let mut charts = self
+            .charts
+            .lock()
+            .map_err(|_| "chart cache poisoned".to_string())?;
         if let Some(c) = charts.get(path) {
             return Ok(c.clone());
         }
@@ -103,7 +141,9 @@ impl PackagesTree {
 
 impl ComponentRenderer for PackagesTree {
     fn render(&self, req: &ComponentRequest) -> Result<Option<Vec<Json>>, String> {
-        let Some(chart) = self.chart(&req.path)? else { return Ok(None) };
+        let Some(chart) = self.chart(&req.path)? else {
+            return Ok(None);
+        };
         let values = match &req.values {
             Json::Object(map) => map.clone(),
             Json::Null => Default::default(),
@@ -112,12 +152,22 @@ impl ComponentRenderer for PackagesTree {
         let opts = RenderOptions {
             release_name: req.release_name.clone(),
             namespace: req.namespace.clone(),
-            values: vec![ValueLayer::Literal { origin: format!("values given to {}", req.path), values }],
+            values: vec![ValueLayer::Literal {
+                origin: format!("values given to {}", req.path),
+                values,
+            }],
             base_dir: self.root.clone(),
             kube_version: self.kube_version.clone(),
             ..RenderOptions::default()
         };
         let rendered = render(&chart, &opts).map_err(|e| e.to_string())?;
-        Ok(Some(rendered.documents.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect()))
+        Ok(Some(
+            rendered
+                .documents
+                .into_iter()
+                .map(|d| d.value)
+                .filter(|v| !v.is_null())
+                .collect(),
+        ))
     }
 }

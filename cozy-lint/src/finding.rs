@@ -20,7 +20,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: &'static str, target: &crate::Manifest, message: impl Into<String>) -> Finding {
+    pub fn new(
+        rule: &'static str,
+        target: &crate::Manifest,
+        message: impl Into<String>,
+    ) -> Finding {
         Finding {
             rule,
             source: target.source.clone(),

@@ -12,7 +12,10 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn new(source: impl Into<String>, value: Json) -> Manifest {
-        Manifest { source: source.into(), value }
+        Manifest {
+            source: source.into(),
+            value,
+        }
     }
 
     pub fn api_version(&self) -> &str {
@@ -26,17 +29,30 @@ impl Manifest {
     }
     /// `metadata.namespace` when set.
     pub fn namespace(&self) -> Option<&str> {
-        self.value.pointer("/metadata/namespace").and_then(Json::as_str)
+        self.value
+            .pointer("/metadata/namespace")
+            .and_then(Json::as_str)
     }
     /// The API group of `apiVersion` (`""` for the core group).
     pub fn group(&self) -> &str {
-        self.api_version().rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+        self.api_version()
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
     }
 
     /// `Kind/name` or `Kind/namespace/name`, for messages.
     pub fn display_name(&self) -> String {
-        let kind = if self.kind().is_empty() { "<no kind>" } else { self.kind() };
-        let name = if self.name().is_empty() { "<no name>" } else { self.name() };
+        let kind = if self.kind().is_empty() {
+            "<no kind>"
+        } else {
+            self.kind()
+        };
+        let name = if self.name().is_empty() {
+            "<no name>"
+        } else {
+            self.name()
+        };
         match self.namespace() {
             Some(ns) => format!("{kind}/{ns}/{name}"),
             None => format!("{kind}/{name}"),
@@ -44,7 +60,10 @@ impl Manifest {
     }
 
     fn str_at(&self, pointer: &str) -> &str {
-        self.value.pointer(pointer).and_then(Json::as_str).unwrap_or("")
+        self.value
+            .pointer(pointer)
+            .and_then(Json::as_str)
+            .unwrap_or("")
     }
 }
 

@@ -86,7 +86,9 @@ pub struct Case {
 
 /// The matrix directory for a chart: `DIR/<chart dir name>` when it exists, else `DIR`.
 pub fn dir_for_chart(matrix: &Path, chart_dir: &Path) -> PathBuf {
-    let name = std::fs::canonicalize(chart_dir).ok().and_then(|p| p.file_name().map(|n| n.to_os_string()));
+    let name = std::fs::canonicalize(chart_dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_os_string()));
     match name {
         Some(n) if matrix.join(&n).is_dir() => matrix.join(n),
         _ => matrix.to_path_buf(),
@@ -95,7 +97,10 @@ pub fn dir_for_chart(matrix: &Path, chart_dir: &Path) -> PathBuf {
 
 /// The cases of one matrix directory, files first (sorted), then combinations.
 pub fn cases(dir: &Path) -> Result<Vec<Case>, MatrixError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| MatrixError::Read { path: dir.to_path_buf(), message: e.to_string() })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| MatrixError::Read {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let mut files: Vec<String> = entries
         .flatten()
         .filter(|e| e.path().is_file())
@@ -105,20 +110,37 @@ pub fn cases(dir: &Path) -> Result<Vec<Case>, MatrixError> {
     files.sort();
     let spec_path = dir.join("matrix.yaml");
     let spec: MatrixFile = if spec_path.is_file() {
-        let text = std::fs::read_to_string(&spec_path).map_err(|e| MatrixError::Read { path: spec_path.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(&spec_path).map_err(|e| MatrixError::Read {
+            path: spec_path.clone(),
+            message: e.to_string(),
+        })?;
         serde_yaml::from_str::<Option<MatrixFile>>(&text)
-            .map_err(|e| MatrixError::Invalid { path: spec_path.clone(), message: e.to_string() })?
+            .map_err(|e| MatrixError::Invalid {
+                path: spec_path.clone(),
+                message: e.to_string(),
+            })?
             .unwrap_or_default()
     } else {
         MatrixFile::default()
     };
-    let stem = |f: &str| f.trim_end_matches(".yaml").trim_end_matches(".yml").to_string();
+    let stem = |f: &str| {
+        f.trim_end_matches(".yaml")
+            .trim_end_matches(".yml")
+            .to_string()
+    };
     let state_of = |name: &str| {
-        ["state.yaml", "state.yml"].iter().map(|s| dir.join(format!("{name}.{s}"))).find(|p| p.is_file())
+        ["state.yaml", "state.yml"]
+            .iter()
+            .map(|s| dir.join(format!("{name}.{s}")))
+            .find(|p| p.is_file())
     };
     let mut out = Vec::new();
     for f in &files {
-        if f == "matrix.yaml" || f.ends_with(".state.yaml") || f.ends_with(".state.yml") || spec.skip.contains(f) {
+        if f == "matrix.yaml"
+            || f.ends_with(".state.yaml")
+            || f.ends_with(".state.yml")
+            || spec.skip.contains(f)
+        {
             continue;
         }
         let name = stem(f);
@@ -134,13 +156,20 @@ pub fn cases(dir: &Path) -> Result<Vec<Case>, MatrixError> {
     }
     for c in &spec.combinations {
         if out.iter().any(|o| o.name == c.name) {
-            return Err(MatrixError::Invalid { path: spec_path.clone(), message: format!("combination {:?} has the name of another case", c.name) });
+            return Err(MatrixError::Invalid {
+                path: spec_path.clone(),
+                message: format!("combination {:?} has the name of another case", c.name),
+            });
         }
         for v in &c.values {
             if !dir.join(v).is_file() {
                 return Err(MatrixError::Invalid {
                     path: spec_path.clone(),
-                    message: format!("combination {:?} names {v:?}, which is not a file of {}", c.name, dir.display()),
+                    message: format!(
+                        "combination {:?} names {v:?}, which is not a file of {}",
+                        c.name,
+                        dir.display()
+                    ),
                 });
             }
         }
@@ -156,7 +185,10 @@ pub fn cases(dir: &Path) -> Result<Vec<Case>, MatrixError> {
     }
     for name in spec.expect.keys() {
         if !out.iter().any(|c| &c.name == name) {
-            return Err(MatrixError::Invalid { path: spec_path.clone(), message: format!("expect names {name:?}, which is not a case") });
+            return Err(MatrixError::Invalid {
+                path: spec_path.clone(),
+                message: format!("expect names {name:?}, which is not a case"),
+            });
         }
     }
     Ok(out)
@@ -170,7 +202,14 @@ mod tests {
     fn files_states_and_combinations() {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
-        for f in ["a.yaml", "b.yml", "guard.yaml", "guard.state.yaml", "scratch.yaml", "notes.txt"] {
+        for f in [
+            "a.yaml",
+            "b.yml",
+            "guard.yaml",
+            "guard.state.yaml",
+            "scratch.yaml",
+            "notes.txt",
+        ] {
             std::fs::write(d.join(f), "{}").unwrap();
         }
         std::fs::write(
@@ -181,7 +220,10 @@ mod tests {
         let cs = cases(d).unwrap();
         let names: Vec<_> = cs.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, vec!["a", "b", "guard", "ab"]);
-        assert_eq!(cs[2].cluster_state.as_deref(), Some(d.join("guard.state.yaml").as_path()));
+        assert_eq!(
+            cs[2].cluster_state.as_deref(),
+            Some(d.join("guard.state.yaml").as_path())
+        );
         assert_eq!(cs[2].expect, Some(Expectation::Rejected));
         assert_eq!(cs[3].values, vec![d.join("a.yaml"), d.join("b.yml")]);
         assert_eq!(cs[3].set, vec!["x=1".to_string()]);
@@ -191,11 +233,21 @@ mod tests {
     #[test]
     fn bad_matrix_files_are_errors_naming_the_file() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("matrix.yaml"), "combinations:\n  - name: x\n    values: [missing.yaml]\n").unwrap();
+        std::fs::write(
+            tmp.path().join("matrix.yaml"),
+            "combinations:\n  - name: x\n    values: [missing.yaml]\n",
+        )
+        .unwrap();
         let e = cases(tmp.path()).unwrap_err().to_string();
-        assert!(e.contains("matrix.yaml") && e.contains("missing.yaml"), "{e}");
+        assert!(
+            e.contains("matrix.yaml") && e.contains("missing.yaml"),
+            "{e}"
+        );
         std::fs::write(tmp.path().join("matrix.yaml"), "releas: x\n").unwrap();
-        assert!(cases(tmp.path()).unwrap_err().to_string().contains("unknown field"));
+        assert!(cases(tmp.path())
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field"));
         std::fs::write(tmp.path().join("matrix.yaml"), "expect: {nope: clean}\n").unwrap();
         assert!(cases(tmp.path()).unwrap_err().to_string().contains("nope"));
     }
@@ -206,7 +258,13 @@ mod tests {
         let chart = tmp.path().join("charts/ouroboros");
         std::fs::create_dir_all(&chart).unwrap();
         std::fs::create_dir_all(tmp.path().join("m/ouroboros")).unwrap();
-        assert_eq!(dir_for_chart(&tmp.path().join("m"), &chart), tmp.path().join("m/ouroboros"));
-        assert_eq!(dir_for_chart(&tmp.path().join("m"), tmp.path()), tmp.path().join("m"));
+        assert_eq!(
+            dir_for_chart(&tmp.path().join("m"), &chart),
+            tmp.path().join("m/ouroboros")
+        );
+        assert_eq!(
+            dir_for_chart(&tmp.path().join("m"), tmp.path()),
+            tmp.path().join("m")
+        );
     }
 }

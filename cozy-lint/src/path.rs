@@ -41,7 +41,10 @@ pub fn from_pointer(pointer: &str) -> String {
 }
 
 fn is_plain(key: &str) -> bool {
-    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -60,7 +63,10 @@ mod tests {
 
     #[test]
     fn pointer_to_path() {
-        assert_eq!(from_pointer("/spec/containers/0/imagePullPolicyy"), "spec.containers[0].imagePullPolicyy");
+        assert_eq!(
+            from_pointer("/spec/containers/0/imagePullPolicyy"),
+            "spec.containers[0].imagePullPolicyy"
+        );
         assert_eq!(from_pointer(""), "");
         assert_eq!(from_pointer("/a~1b"), r#"["a/b"]"#);
     }

@@ -41,7 +41,8 @@ pub struct RenderFlags {
 impl RenderFlags {
     /// Value layers in the order given (the engine applies Helm's precedence by kind).
     pub fn layers(&self) -> Vec<ValueLayer> {
-        let mut layers: Vec<ValueLayer> = self.values.iter().cloned().map(ValueLayer::File).collect();
+        let mut layers: Vec<ValueLayer> =
+            self.values.iter().cloned().map(ValueLayer::File).collect();
         layers.extend(self.set_json.iter().cloned().map(ValueLayer::SetJson));
         layers.extend(self.set.iter().cloned().map(ValueLayer::Set));
         layers.extend(self.set_string.iter().cloned().map(ValueLayer::SetString));
@@ -50,7 +51,11 @@ impl RenderFlags {
     }
 
     /// Render options for a release; relative paths resolve against `base_dir`.
-    pub fn options(&self, release_name: &str, base_dir: &Path) -> Result<RenderOptions, RenderError> {
+    pub fn options(
+        &self,
+        release_name: &str,
+        base_dir: &Path,
+    ) -> Result<RenderOptions, RenderError> {
         let cluster_state = match &self.cluster_state {
             Some(path) => Some(ClusterState::from_file(&base_dir.join(path))?),
             None => None,

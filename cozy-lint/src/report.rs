@@ -20,7 +20,10 @@ pub struct Summary {
 }
 
 pub fn summarize(reports: &[CaseReport]) -> Summary {
-    let mut s = Summary { cases: reports.len(), ..Summary::default() };
+    let mut s = Summary {
+        cases: reports.len(),
+        ..Summary::default()
+    };
     for r in reports {
         match &r.outcome {
             Outcome::Clean => s.clean += 1,
@@ -42,7 +45,9 @@ fn expectation_note(r: &CaseReport) -> &'static str {
         (Outcome::Rejected(_), Some(Expectation::Rejected)) => " (expected)",
         (Outcome::Rejected(_), Some(Expectation::Clean)) => " (expected clean)",
         (Outcome::Rejected(_), None) => " (not declared in matrix.yaml expect)",
-        (Outcome::Clean, Some(Expectation::Rejected)) => " (expected the chart to refuse these values)",
+        (Outcome::Clean, Some(Expectation::Rejected)) => {
+            " (expected the chart to refuse these values)"
+        }
         _ => "",
     }
 }

@@ -67,9 +67,16 @@ pub struct Preparer {
 
 impl Preparer {
     /// `schemas_override`: `--schemas DIR`; otherwise the nearest `schemas/` above the chart.
-    pub fn prepare(&mut self, chart_dir: &Path, schemas_override: Option<&Path>, kube_version: Option<&str>) -> Result<PreparedChart, String> {
+    pub fn prepare(
+        &mut self,
+        chart_dir: &Path,
+        schemas_override: Option<&Path>,
+        kube_version: Option<&str>,
+    ) -> Result<PreparedChart, String> {
         let chart = Chart::load(chart_dir).map_err(|e| format!("{e:#}"))?;
-        let schema_dir = schemas_override.map(Path::to_path_buf).or_else(|| schemas_dir(chart_dir));
+        let schema_dir = schemas_override
+            .map(Path::to_path_buf)
+            .or_else(|| schemas_dir(chart_dir));
         let schemas = match schema_dir {
             Some(dir) => match self.schemas.get(&dir) {
                 Some(s) => s.clone(),
@@ -85,13 +92,22 @@ impl Preparer {
             Some(root) => {
                 let entry = self.trees.entry(root.clone()).or_insert_with(|| {
                     let sources = Arc::new(package_source_files(&root));
-                    (Arc::new(PackagesTree::new(root, kube_version.map(str::to_string))), sources)
+                    (
+                        Arc::new(PackagesTree::new(root, kube_version.map(str::to_string))),
+                        sources,
+                    )
                 });
                 (Some(entry.0.clone()), entry.1.clone())
             }
             None => (None, Arc::new(Vec::new())),
         };
-        Ok(PreparedChart { display: chart_dir.display().to_string(), chart: Arc::new(chart), schemas, tree, sources })
+        Ok(PreparedChart {
+            display: chart_dir.display().to_string(),
+            chart: Arc::new(chart),
+            schemas,
+            tree,
+            sources,
+        })
     }
 }
 
@@ -114,7 +130,10 @@ pub fn run_case(job: &Job, flags: &RenderFlags, release_name: &str, base_dir: &P
         flags.namespace = ns.clone();
     }
     let release = job.case.release.as_deref().unwrap_or(release_name);
-    let outcome = match flags.options(release, base_dir).and_then(|opts| render_chart(&job.chart.chart, &opts)) {
+    let outcome = match flags
+        .options(release, base_dir)
+        .and_then(|opts| render_chart(&job.chart.chart, &opts))
+    {
         Err(e) => Outcome::Rejected(format!("{e:#}")),
         Ok(rendered) => {
             let components: &dyn ComponentRenderer = match &job.chart.tree {
@@ -129,7 +148,11 @@ pub fn run_case(job: &Job, flags: &RenderFlags, release_name: &str, base_dir: &P
                 components,
             };
             let findings = lint_manifests(&rendered.manifests, &ctx);
-            if findings.is_empty() { Outcome::Clean } else { Outcome::Findings(findings) }
+            if findings.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings(findings)
+            }
         }
     };
     CaseReport {
@@ -142,7 +165,13 @@ pub fn run_case(job: &Job, flags: &RenderFlags, release_name: &str, base_dir: &P
 }
 
 /// Lint every job in parallel; `tick` is called after each case (progress display).
-pub fn run_all(jobs: &[Job], flags: &RenderFlags, release_name: &str, base_dir: &Path, tick: &(dyn Fn(&CaseReport) + Sync)) -> Vec<CaseReport> {
+pub fn run_all(
+    jobs: &[Job],
+    flags: &RenderFlags,
+    release_name: &str,
+    base_dir: &Path,
+    tick: &(dyn Fn(&CaseReport) + Sync),
+) -> Vec<CaseReport> {
     jobs.par_iter()
         .map(|job| {
             let report = run_case(job, flags, release_name, base_dir);

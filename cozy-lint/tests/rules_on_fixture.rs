@@ -13,7 +13,10 @@ struct Cmd {
 }
 
 fn chart() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/broken")
+        .display()
+        .to_string()
 }
 
 fn lint(args: &[&str]) -> (i32, String, String) {
@@ -22,7 +25,11 @@ fn lint(args: &[&str]) -> (i32, String, String) {
     let cmd = Cmd::try_parse_from(argv).expect("arguments parse");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = main_with(cmd.args, &mut out, &mut err);
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 #[test]
@@ -54,34 +61,51 @@ fn misspelled_field_reported_by_full_path() {
 #[test]
 fn wrong_type_reported_against_the_api_type() {
     let out = finding_for("wrongType");
-    assert!(out.contains("at spec.replicas: does not match the Kubernetes Deployment type"), "{out}");
+    assert!(
+        out.contains("at spec.replicas: does not match the Kubernetes Deployment type"),
+        "{out}"
+    );
     assert!(out.contains("[core-type]"));
 }
 
 #[test]
 fn duplicate_object() {
     let out = finding_for("duplicate");
-    assert!(out.contains("is also rendered by broken/templates/configmap.yaml"), "{out}");
+    assert!(
+        out.contains("is also rendered by broken/templates/configmap.yaml"),
+        "{out}"
+    );
     assert!(out.contains("[duplicate-object]"));
 }
 
 #[test]
 fn invalid_name() {
     let out = finding_for("badName");
-    assert!(out.contains(r#"name "Bad_Name" must be a DNS-1123 subdomain"#), "{out}");
+    assert!(
+        out.contains(r#"name "Bad_Name" must be a DNS-1123 subdomain"#),
+        "{out}"
+    );
 }
 
 #[test]
 fn missing_name() {
     let out = finding_for("missingName");
-    assert!(out.contains("Secret/<no name> at metadata.name: `metadata.name` is required [required-fields]"), "{out}");
+    assert!(
+        out.contains(
+            "Secret/<no name> at metadata.name: `metadata.name` is required [required-fields]"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
 fn package_against_repository_schema() {
     let out = finding_for("packageSchema");
     assert!(out.contains("Package/cozystack.example at spec:"), "{out}");
-    assert!(out.contains("componentz") && out.contains("package.schema.json"), "{out}");
+    assert!(
+        out.contains("componentz") && out.contains("package.schema.json"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -104,13 +128,31 @@ fn json_output_and_verbose_matrix() {
     assert_eq!(v["summary"]["withFindings"], 2);
     assert_eq!(v["summary"]["rejected"], 1);
     assert_eq!(v["summary"]["failed"], 2);
-    let both = v["cases"].as_array().unwrap().iter().find(|c| c["case"] == "both").unwrap();
-    let rules: Vec<&str> = both["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let both = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"] == "both")
+        .unwrap();
+    let rules: Vec<&str> = both["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, vec!["label-value", "unknown-field"]);
-    let refused = v["cases"].as_array().unwrap().iter().find(|c| c["case"] == "refused").unwrap();
+    let refused = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"] == "refused")
+        .unwrap();
     assert_eq!(refused["outcome"], "rejected");
     assert_eq!(refused["failed"], false);
-    assert!(refused["error"].as_str().unwrap().contains("refused.yaml"), "{refused:#}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("refused.yaml"),
+        "{refused:#}"
+    );
 }
 
 #[test]
@@ -119,7 +161,10 @@ fn usage_errors_exit_two() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/chart"), "{err}");
     let (code, _, err) = lint(&[&chart(), "--set", "a={"]);
-    assert_eq!(code, 2, "a value the chart cannot take is a render error: {err}");
+    assert_eq!(
+        code, 2,
+        "a value the chart cannot take is a render error: {err}"
+    );
     let tmp: PathBuf = tempfile::tempdir().unwrap().keep();
     let (code, _, err) = lint(&[&chart(), "--matrix", &tmp.display().to_string()]);
     assert_eq!(code, 2);

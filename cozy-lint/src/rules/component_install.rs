@@ -17,7 +17,9 @@ pub fn check(manifests: &[Manifest], sources: &SourceIndex) -> Vec<Finding> {
             continue;
         }
         for (component, spec) in &pkg.components {
-            let Some(values) = spec.get("values") else { continue };
+            let Some(values) = spec.get("values") else {
+                continue;
+            };
             if is_blank(values) {
                 continue;
             }
@@ -51,32 +53,52 @@ mod tests {
     fn source(install: bool) -> serde_json::Value {
         let mut c = json!({"name": "ingress-system", "path": "system/ingress-nginx"});
         if install {
-            c["install"] = json!({"namespace": "cozy-ingress-nginx", "releaseName": "ingress-nginx-system"});
+            c["install"] =
+                json!({"namespace": "cozy-ingress-nginx", "releaseName": "ingress-nginx-system"});
         }
         json!({"apiVersion": "cozystack.io/v1alpha1", "kind": "PackageSource", "metadata": {"name": "cozystack.ingress-application"},
             "spec": {"variants": [{"name": "default", "components": [c]}]}})
     }
 
     fn package(values: serde_json::Value) -> Manifest {
-        Manifest::new("platform/templates/bundles/system.yaml", json!({"apiVersion": "cozystack.io/v1alpha1", "kind": "Package",
+        Manifest::new(
+            "platform/templates/bundles/system.yaml",
+            json!({"apiVersion": "cozystack.io/v1alpha1", "kind": "Package",
             "metadata": {"name": "cozystack.ingress-application"},
-            "spec": {"variant": "default", "components": {"ingress-system": {"values": values}}}}))
+            "spec": {"variant": "default", "components": {"ingress-system": {"values": values}}}}),
+        )
     }
 
     #[test]
     fn values_on_component_without_install_fail() {
         let s = source(false);
-        let f = check(&[package(json!({"ingress-nginx": {"controller": {"config": {"use-proxy-protocol": "true"}}}}))], &SourceIndex::from_objects([&s]));
+        let f = check(
+            &[package(
+                json!({"ingress-nginx": {"controller": {"config": {"use-proxy-protocol": "true"}}}}),
+            )],
+            &SourceIndex::from_objects([&s]),
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule, RULE);
-        assert!(f[0].message.contains("does not install it"), "{}", f[0].message);
-        assert_eq!(f[0].path.as_deref(), Some("spec.components.ingress-system.values"));
+        assert!(
+            f[0].message.contains("does not install it"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(
+            f[0].path.as_deref(),
+            Some("spec.components.ingress-system.values")
+        );
     }
 
     #[test]
     fn installed_component_or_blank_values_pass() {
         let s = source(true);
-        assert!(check(&[package(json!({"a": 1}))], &SourceIndex::from_objects([&s])).is_empty());
+        assert!(check(
+            &[package(json!({"a": 1}))],
+            &SourceIndex::from_objects([&s])
+        )
+        .is_empty());
         let s = source(false);
         assert!(check(&[package(json!({}))], &SourceIndex::from_objects([&s])).is_empty());
     }
@@ -84,9 +106,14 @@ mod tests {
     #[test]
     fn unknown_component_and_unknown_source() {
         let s = source(true);
-        let m = Manifest::new("s", json!({"kind": "Package", "apiVersion": "cozystack.io/v1alpha1", "metadata": {"name": "cozystack.ingress-application"},
-            "spec": {"components": {"ingres-system": {"values": {"a": 1}}}}}));
-        assert!(check(&[m.clone()], &SourceIndex::from_objects([&s]))[0].message.contains("does not list"));
+        let m = Manifest::new(
+            "s",
+            json!({"kind": "Package", "apiVersion": "cozystack.io/v1alpha1", "metadata": {"name": "cozystack.ingress-application"},
+            "spec": {"components": {"ingres-system": {"values": {"a": 1}}}}}),
+        );
+        assert!(check(&[m.clone()], &SourceIndex::from_objects([&s]))[0]
+            .message
+            .contains("does not list"));
         assert!(check(&[m], &SourceIndex::default()).is_empty());
     }
 }

@@ -39,7 +39,9 @@ struct Allowance {
 }
 
 const READ: &[&str] = &["get", "list", "watch"];
-const WRITE_ALL: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
+const WRITE_ALL: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 const EDIT: &[&str] = &["get", "update", "patch"];
 
 /// The controller as the render configures it.
@@ -55,11 +57,15 @@ struct Controller<'a> {
 impl Controller<'_> {
     fn flag(&self, name: &str) -> Option<&str> {
         let prefix = format!("--{name}=");
-        self.args.iter().find_map(|a| a.strip_prefix(prefix.as_str()))
+        self.args
+            .iter()
+            .find_map(|a| a.strip_prefix(prefix.as_str()))
     }
     fn has(&self, name: &str) -> bool {
         let bare = format!("--{name}");
-        self.args.iter().any(|a| *a == bare || a.starts_with(&format!("{bare}=")))
+        self.args
+            .iter()
+            .any(|a| *a == bare || a.starts_with(&format!("{bare}=")))
     }
 }
 
@@ -70,12 +76,25 @@ fn controllers<'a>(manifests: &'a [Manifest], release_namespace: &str) -> Vec<Co
             continue;
         }
         let pod = m.value.pointer("/spec/template/spec");
-        for c in pod.and_then(|p| p.get("containers")).and_then(Json::as_array).into_iter().flatten() {
-            let args: Vec<String> = c.get("args").and_then(Json::as_array).into_iter().flatten().filter_map(|a| a.as_str().map(str::to_string)).collect();
+        for c in pod
+            .and_then(|p| p.get("containers"))
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let args: Vec<String> = c
+                .get("args")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect();
             if args.first().map(String::as_str) != Some("controller") {
                 continue;
             }
-            let Some(mode) = args.iter().find_map(|a| a.strip_prefix("--mode=")) else { continue };
+            let Some(mode) = args.iter().find_map(|a| a.strip_prefix("--mode=")) else {
+                continue;
+            };
             out.push(Controller {
                 manifest: m,
                 mode: mode.to_string(),
@@ -93,9 +112,21 @@ fn controllers<'a>(manifests: &'a [Manifest], release_namespace: &str) -> Vec<Co
 }
 
 fn allowances(c: &Controller) -> Vec<Allowance> {
-    let mut out = vec![Allowance { group: "networking.k8s.io", resources: &["ingresses"], verbs: READ, names: None, namespace: None }];
+    let mut out = vec![Allowance {
+        group: "networking.k8s.io",
+        resources: &["ingresses"],
+        verbs: READ,
+        names: None,
+        namespace: None,
+    }];
     if c.has("gateway-api") {
-        out.push(Allowance { group: "gateway.networking.k8s.io", resources: &["gateways", "httproutes"], verbs: READ, names: None, namespace: None });
+        out.push(Allowance {
+            group: "gateway.networking.k8s.io",
+            resources: &["gateways", "httproutes"],
+            verbs: READ,
+            names: None,
+            namespace: None,
+        });
     }
     let one = |s: Option<&str>, default: &str| Some(vec![s.unwrap_or(default).to_string()]);
     match c.mode.as_str() {
@@ -104,21 +135,40 @@ fn allowances(c: &Controller) -> Vec<Allowance> {
             resources: &["configmaps"],
             verbs: EDIT,
             names: one(c.flag("coredns-configmap"), "coredns"),
-            namespace: Some(c.flag("coredns-namespace").unwrap_or("kube-system").to_string()),
+            namespace: Some(
+                c.flag("coredns-namespace")
+                    .unwrap_or("kube-system")
+                    .to_string(),
+            ),
         }),
         "coredns-import" => out.push(Allowance {
             group: "",
             resources: &["configmaps"],
             verbs: EDIT,
             names: one(c.flag("coredns-import-configmap"), "coredns-custom"),
-            namespace: Some(c.flag("coredns-import-namespace").unwrap_or("kube-system").to_string()),
+            namespace: Some(
+                c.flag("coredns-import-namespace")
+                    .unwrap_or("kube-system")
+                    .to_string(),
+            ),
         }),
         "external-dns" => {
-            let records_ns = c.flag("external-dns-namespace").unwrap_or(&c.namespace).to_string();
+            let records_ns = c
+                .flag("external-dns-namespace")
+                .unwrap_or(&c.namespace)
+                .to_string();
             let service_output = c.flag("external-dns-output") == Some("service");
             out.push(Allowance {
-                group: if service_output { "" } else { "externaldns.k8s.io" },
-                resources: if service_output { &["services"] } else { &["dnsendpoints"] },
+                group: if service_output {
+                    ""
+                } else {
+                    "externaldns.k8s.io"
+                },
+                resources: if service_output {
+                    &["services"]
+                } else {
+                    &["dnsendpoints"]
+                },
                 verbs: WRITE_ALL,
                 names: None,
                 namespace: Some(records_ns),
@@ -128,7 +178,9 @@ fn allowances(c: &Controller) -> Vec<Allowance> {
                     group: "",
                     resources: &["services"],
                     verbs: &["get"],
-                    names: c.flag("external-dns-proxy-service").map(|s| vec![s.to_string()]),
+                    names: c
+                        .flag("external-dns-proxy-service")
+                        .map(|s| vec![s.to_string()]),
                     namespace: Some(c.namespace.clone()),
                 });
             }
@@ -151,26 +203,60 @@ struct Grant<'a> {
 }
 
 fn strings(v: Option<&Json>) -> Vec<String> {
-    v.and_then(Json::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    v.and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
 }
 
 /// Roles bound to the controller's ServiceAccount, with the namespace each applies in.
-fn bound_roles<'a>(manifests: &'a [Manifest], c: &Controller, release_ns: &str) -> Vec<(&'a Manifest, Option<String>)> {
+fn bound_roles<'a>(
+    manifests: &'a [Manifest],
+    c: &Controller,
+    release_ns: &str,
+) -> Vec<(&'a Manifest, Option<String>)> {
     let mut out = Vec::new();
-    for b in manifests.iter().filter(|m| matches!(m.kind(), "RoleBinding" | "ClusterRoleBinding")) {
-        let binding_ns = if b.kind() == "RoleBinding" { Some(b.namespace().unwrap_or(release_ns).to_string()) } else { None };
-        let subjects = b.value.get("subjects").and_then(Json::as_array).cloned().unwrap_or_default();
+    for b in manifests
+        .iter()
+        .filter(|m| matches!(m.kind(), "RoleBinding" | "ClusterRoleBinding"))
+    {
+        let binding_ns = if b.kind() == "RoleBinding" {
+            Some(b.namespace().unwrap_or(release_ns).to_string())
+        } else {
+            None
+        };
+        let subjects = b
+            .value
+            .get("subjects")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         let binds_controller = subjects.iter().any(|s| {
             s.get("kind").and_then(Json::as_str) == Some("ServiceAccount")
                 && s.get("name").and_then(Json::as_str) == Some(c.service_account.as_str())
-                && s.get("namespace").and_then(Json::as_str).unwrap_or(binding_ns.as_deref().unwrap_or(release_ns)) == c.namespace
+                && s.get("namespace")
+                    .and_then(Json::as_str)
+                    .unwrap_or(binding_ns.as_deref().unwrap_or(release_ns))
+                    == c.namespace
         });
         if !binds_controller {
             continue;
         }
-        let role_kind = b.value.pointer("/roleRef/kind").and_then(Json::as_str).unwrap_or("");
-        let role_name = b.value.pointer("/roleRef/name").and_then(Json::as_str).unwrap_or("");
-        for r in manifests.iter().filter(|m| m.kind() == role_kind && m.name() == role_name) {
+        let role_kind = b
+            .value
+            .pointer("/roleRef/kind")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let role_name = b
+            .value
+            .pointer("/roleRef/name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        for r in manifests
+            .iter()
+            .filter(|m| m.kind() == role_kind && m.name() == role_name)
+        {
             if role_kind == "Role" {
                 let role_ns = r.namespace().unwrap_or(release_ns);
                 if Some(role_ns) != binding_ns.as_deref() {
@@ -185,7 +271,14 @@ fn bound_roles<'a>(manifests: &'a [Manifest], c: &Controller, release_ns: &str) 
 
 fn grants<'a>(role: &'a Manifest, namespace: Option<String>) -> Vec<Grant<'a>> {
     let mut out = Vec::new();
-    for (i, rule) in role.value.get("rules").and_then(Json::as_array).into_iter().flatten().enumerate() {
+    for (i, rule) in role
+        .value
+        .get("rules")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let names = strings(rule.get("resourceNames"));
         let mut groups = strings(rule.get("apiGroups"));
         if groups.is_empty() {
@@ -230,10 +323,17 @@ pub fn check(manifests: &[Manifest], release_namespace: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in controllers(manifests, release_namespace) {
         let allowed = allowances(&c);
-        let import_ns = c.flag("coredns-import-namespace").unwrap_or("kube-system").to_string();
+        let import_ns = c
+            .flag("coredns-import-namespace")
+            .unwrap_or("kube-system")
+            .to_string();
         let mut reported = BTreeSet::new();
         for (role, ns) in bound_roles(manifests, &c, release_namespace) {
-            let ns = if is_cluster_scoped(role.kind()) && role.kind() == "ClusterRole" { ns } else { ns.or_else(|| Some(release_namespace.to_string())) };
+            let ns = if is_cluster_scoped(role.kind()) && role.kind() == "ClusterRole" {
+                ns
+            } else {
+                ns.or_else(|| Some(release_namespace.to_string()))
+            };
             for g in grants(role, ns) {
                 let touches_main_corefile = c.mode == "coredns-import"
                     && g.group.is_empty()
@@ -258,7 +358,11 @@ pub fn check(manifests: &[Manifest], release_namespace: &str) -> Vec<Finding> {
                         (Some(ns), true) => format!("in namespace {ns}"),
                         (Some(ns), false) => format!("in namespace {ns} on {:?}", g.names),
                     };
-                    let res = if g.group.is_empty() { g.resource.clone() } else { format!("{}.{}", g.resource, g.group) };
+                    let res = if g.group.is_empty() {
+                        g.resource.clone()
+                    } else {
+                        format!("{}.{}", g.resource, g.group)
+                    };
                     (
                         format!("{}/{}/{}/{}", g.role.display_name(), res, g.verb, scope),
                         format!(
@@ -273,7 +377,9 @@ pub fn check(manifests: &[Manifest], release_namespace: &str) -> Vec<Finding> {
                     continue;
                 };
                 if reported.insert(key) {
-                    out.push(Finding::new(RULE, g.role, message).at(format!("rules[{}]", g.rule_index)));
+                    out.push(
+                        Finding::new(RULE, g.role, message).at(format!("rules[{}]", g.rule_index)),
+                    );
                 }
             }
         }
@@ -289,9 +395,12 @@ mod tests {
     fn controller(mode: &str, extra: &[&str]) -> Manifest {
         let mut args = vec![json!("controller"), json!(format!("--mode={mode}"))];
         args.extend(extra.iter().map(|a| json!(a)));
-        Manifest::new("o/charts/ouroboros/templates/controller-deployment.yaml", json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        Manifest::new(
+            "o/charts/ouroboros/templates/controller-deployment.yaml",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "ouroboros"},
-            "spec": {"template": {"spec": {"serviceAccountName": "ouroboros", "containers": [{"name": "controller", "args": args}]}}}}))
+            "spec": {"template": {"spec": {"serviceAccountName": "ouroboros", "containers": [{"name": "controller", "args": args}]}}}}),
+        )
     }
 
     fn role(kind: &str, name: &str, ns: Option<&str>, rules: Json) -> Manifest {
@@ -314,13 +423,28 @@ mod tests {
 
     fn base_rbac() -> Vec<Manifest> {
         vec![
-            role("ClusterRole", "ouroboros", None, json!([{"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]}])),
-            binding("ClusterRoleBinding", "ClusterRole", "ouroboros", None, "ouroboros"),
+            role(
+                "ClusterRole",
+                "ouroboros",
+                None,
+                json!([{"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]}]),
+            ),
+            binding(
+                "ClusterRoleBinding",
+                "ClusterRole",
+                "ouroboros",
+                None,
+                "ouroboros",
+            ),
         ]
     }
 
     fn import_args() -> Vec<&'static str> {
-        vec!["--coredns-import-namespace=kube-system", "--coredns-import-configmap=coredns-custom", "--coredns-import-key=ouroboros.override"]
+        vec![
+            "--coredns-import-namespace=kube-system",
+            "--coredns-import-configmap=coredns-custom",
+            "--coredns-import-key=ouroboros.override",
+        ]
     }
 
     #[test]
@@ -328,8 +452,18 @@ mod tests {
         let mut ms = vec![controller("coredns-import", &import_args())];
         ms.extend(base_rbac());
         ms.push(role("Role", "ouroboros-coredns-import", Some("kube-system"), json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["coredns-custom"], "verbs": ["get", "update", "patch"]}])));
-        ms.push(binding("RoleBinding", "Role", "ouroboros-coredns-import", Some("kube-system"), "ouroboros"));
-        assert!(check(&ms, "cozy-ouroboros").is_empty(), "{:?}", check(&ms, "cozy-ouroboros"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "ouroboros-coredns-import",
+            Some("kube-system"),
+            "ouroboros",
+        ));
+        assert!(
+            check(&ms, "cozy-ouroboros").is_empty(),
+            "{:?}",
+            check(&ms, "cozy-ouroboros")
+        );
     }
 
     #[test]
@@ -337,18 +471,38 @@ mod tests {
         let mut ms = vec![controller("coredns-import", &import_args())];
         ms.extend(base_rbac());
         ms.push(role("Role", "ouroboros-coredns", Some("kube-system"), json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["coredns"], "verbs": ["get", "update"]}])));
-        ms.push(binding("RoleBinding", "Role", "ouroboros-coredns", Some("kube-system"), "ouroboros"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "ouroboros-coredns",
+            Some("kube-system"),
+            "ouroboros",
+        ));
         let f = check(&ms, "cozy-ouroboros");
         assert_eq!(f.len(), 2, "{f:?}");
-        assert!(f.iter().all(|f| f.message.contains("main CoreDNS ConfigMap kube-system/coredns")));
+        assert!(f.iter().all(|f| f
+            .message
+            .contains("main CoreDNS ConfigMap kube-system/coredns")));
     }
 
     #[test]
     fn wildcard_and_unnamed_configmap_access_fail() {
-        let mut ms = vec![controller("coredns", &["--coredns-namespace=kube-system", "--coredns-configmap=coredns"])];
+        let mut ms = vec![controller(
+            "coredns",
+            &[
+                "--coredns-namespace=kube-system",
+                "--coredns-configmap=coredns",
+            ],
+        )];
         ms.extend(base_rbac());
         ms.push(role("Role", "ouroboros-coredns", Some("kube-system"), json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "update", "delete"]}])));
-        ms.push(binding("RoleBinding", "Role", "ouroboros-coredns", Some("kube-system"), "ouroboros"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "ouroboros-coredns",
+            Some("kube-system"),
+            "ouroboros",
+        ));
         let f = check(&ms, "cozy-ouroboros");
         assert_eq!(f.len(), 3, "{f:?}");
         assert!(f[0].message.contains("coredns mode"));
@@ -369,18 +523,46 @@ mod tests {
         let mut ms = vec![controller("coredns-import", &import_args())];
         ms.extend(base_rbac());
         ms.push(role("Role", "hook", Some("kube-system"), json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["coredns-custom"], "verbs": ["get", "patch"]}])));
-        ms.push(binding("RoleBinding", "Role", "hook", Some("kube-system"), "ouroboros-coredns-cleanup"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "hook",
+            Some("kube-system"),
+            "ouroboros-coredns-cleanup",
+        ));
         assert!(check(&ms, "cozy-ouroboros").is_empty());
     }
 
     #[test]
     fn external_dns_mode_allowances() {
-        let mut ms = vec![controller("external-dns", &["--external-dns-namespace=dns", "--external-dns-proxy-service=ouroboros-proxy"])];
+        let mut ms = vec![controller(
+            "external-dns",
+            &[
+                "--external-dns-namespace=dns",
+                "--external-dns-proxy-service=ouroboros-proxy",
+            ],
+        )];
         ms.extend(base_rbac());
         ms.push(role("Role", "ouroboros-externaldns", Some("dns"), json!([{"apiGroups": ["externaldns.k8s.io"], "resources": ["dnsendpoints"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}])));
-        ms.push(binding("RoleBinding", "Role", "ouroboros-externaldns", Some("dns"), "ouroboros"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "ouroboros-externaldns",
+            Some("dns"),
+            "ouroboros",
+        ));
         ms.push(role("Role", "ouroboros-externaldns-discover", Some("cozy-ouroboros"), json!([{"apiGroups": [""], "resources": ["services"], "resourceNames": ["ouroboros-proxy"], "verbs": ["get"]}])));
-        ms.push(binding("RoleBinding", "Role", "ouroboros-externaldns-discover", Some("cozy-ouroboros"), "ouroboros"));
-        assert!(check(&ms, "cozy-ouroboros").is_empty(), "{:?}", check(&ms, "cozy-ouroboros"));
+        ms.push(binding(
+            "RoleBinding",
+            "Role",
+            "ouroboros-externaldns-discover",
+            Some("cozy-ouroboros"),
+            "ouroboros",
+        ));
+        assert!(
+            check(&ms, "cozy-ouroboros").is_empty(),
+            "{:?}",
+            check(&ms, "cozy-ouroboros")
+        );
     }
 }

@@ -77,17 +77,24 @@ core_kinds!(
 /// True when `api_version` belongs to a Kubernetes built-in API group.
 pub fn is_core_group(api_version: &str) -> bool {
     let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-    group.is_empty() || group.ends_with(".k8s.io") && !group.starts_with("gateway.") || matches!(group, "apps" | "batch" | "policy" | "autoscaling")
+    group.is_empty()
+        || group.ends_with(".k8s.io") && !group.starts_with("gateway.")
+        || matches!(group, "apps" | "batch" | "policy" | "autoscaling")
 }
 
 /// Is this (apiVersion, kind) one the typed check covers?
 pub fn covers(api_version: &str, kind: &str) -> bool {
-    table().iter().any(|(a, k, _)| *a == api_version && *k == kind)
+    table()
+        .iter()
+        .any(|(a, k, _)| *a == api_version && *k == kind)
 }
 
 /// Check one value against its API type; `None` when the kind is not a core kind we know.
 pub fn check_value(api_version: &str, kind: &str, value: &Json) -> Option<Vec<Problem>> {
-    table().iter().find(|(a, k, _)| *a == api_version && *k == kind).map(|(_, _, f)| f(value))
+    table()
+        .iter()
+        .find(|(a, k, _)| *a == api_version && *k == kind)
+        .map(|(_, _, f)| f(value))
 }
 
 fn typed_check<T: DeserializeOwned + Serialize>(value: &Json) -> Vec<Problem> {
@@ -96,15 +103,23 @@ fn typed_check<T: DeserializeOwned + Serialize>(value: &Json) -> Vec<Problem> {
         Err(err) => {
             let path = err.path().to_string();
             let path = if path == "." { String::new() } else { path };
-            vec![Problem::Type { path, message: err.into_inner().to_string() }]
+            vec![Problem::Type {
+                path,
+                message: err.into_inner().to_string(),
+            }]
         }
         Ok(typed) => match serde_json::to_value(&typed) {
             Ok(back) => {
                 let mut out = Vec::new();
                 unknown_paths(&input, &back, &mut Vec::new(), &mut out);
-                out.into_iter().map(|path| Problem::Unknown { path }).collect()
+                out.into_iter()
+                    .map(|path| Problem::Unknown { path })
+                    .collect()
             }
-            Err(err) => vec![Problem::Type { path: String::new(), message: err.to_string() }],
+            Err(err) => vec![Problem::Type {
+                path: String::new(),
+                message: err.to_string(),
+            }],
         },
     }
 }
@@ -113,7 +128,10 @@ fn typed_check<T: DeserializeOwned + Serialize>(value: &Json) -> Vec<Problem> {
 fn strip_nulls(value: &Json) -> Json {
     match value {
         Json::Object(map) => Json::Object(
-            map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect(),
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
         ),
         Json::Array(items) => Json::Array(items.iter().map(strip_nulls).collect()),
         other => other.clone(),
@@ -152,7 +170,11 @@ fn is_empty_container(v: &Json) -> bool {
 
 /// Kinds in the table served under a different apiVersion than the one used.
 fn served_versions(kind: &str) -> Vec<&'static str> {
-    table().iter().filter(|(_, k, _)| *k == kind).map(|(a, _, _)| *a).collect()
+    table()
+        .iter()
+        .filter(|(_, k, _)| *k == kind)
+        .map(|(a, _, _)| *a)
+        .collect()
 }
 
 pub fn check(m: &Manifest) -> Vec<Finding> {
@@ -162,12 +184,23 @@ pub fn check(m: &Manifest) -> Vec<Finding> {
             .into_iter()
             .map(|p| match p {
                 Problem::Type { path, message } => {
-                    let f = Finding::new(RULE_TYPE, m, format!("does not match the Kubernetes {kind} type: {message}"));
-                    if path.is_empty() { f } else { f.at(path) }
+                    let f = Finding::new(
+                        RULE_TYPE,
+                        m,
+                        format!("does not match the Kubernetes {kind} type: {message}"),
+                    );
+                    if path.is_empty() {
+                        f
+                    } else {
+                        f.at(path)
+                    }
                 }
-                Problem::Unknown { path } => {
-                    Finding::new(RULE_UNKNOWN, m, format!("unknown field: {kind} ({api_version}) has no field `{path}`")).at(path)
-                }
+                Problem::Unknown { path } => Finding::new(
+                    RULE_UNKNOWN,
+                    m,
+                    format!("unknown field: {kind} ({api_version}) has no field `{path}`"),
+                )
+                .at(path),
             })
             .collect(),
         None => {
@@ -176,7 +209,10 @@ pub fn check(m: &Manifest) -> Vec<Finding> {
                 vec![Finding::new(
                     RULE_TYPE,
                     m,
-                    format!("{kind} is not served as {api_version}; use {}", served.join(" or ")),
+                    format!(
+                        "{kind} is not served as {api_version}; use {}",
+                        served.join(" or ")
+                    ),
                 )
                 .at("apiVersion")]
             } else {
@@ -207,31 +243,46 @@ mod tests {
 
     #[test]
     fn misspelled_container_field_reported_with_full_path() {
-        let f = check(&deployment(json!({"name": "c", "image": "x", "imagePullPolicyy": "Always"})));
+        let f = check(&deployment(
+            json!({"name": "c", "image": "x", "imagePullPolicyy": "Always"}),
+        ));
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].rule, RULE_UNKNOWN);
-        assert_eq!(f[0].path.as_deref(), Some("spec.template.spec.containers[0].imagePullPolicyy"));
+        assert_eq!(
+            f[0].path.as_deref(),
+            Some("spec.template.spec.containers[0].imagePullPolicyy")
+        );
     }
 
     #[test]
     fn valid_deployment_with_quantities_and_int_or_string_passes() {
-        let f = check(&deployment(json!({"name": "c", "image": "x", "ports": [{"containerPort": 80, "name": "http"}],
+        let f = check(&deployment(
+            json!({"name": "c", "image": "x", "ports": [{"containerPort": 80, "name": "http"}],
             "resources": {"limits": {"cpu": 1, "memory": "64Mi"}, "requests": {"cpu": "50m"}},
-            "livenessProbe": {"httpGet": {"path": "/", "port": "http"}}})));
+            "livenessProbe": {"httpGet": {"path": "/", "port": "http"}}}),
+        ));
         assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]
     fn wrong_type_reported_at_its_path() {
-        let f = check(&deployment(json!({"name": "c", "image": "x", "ports": [{"containerPort": "eighty"}]})));
+        let f = check(&deployment(
+            json!({"name": "c", "image": "x", "ports": [{"containerPort": "eighty"}]}),
+        ));
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].rule, RULE_TYPE);
-        assert_eq!(f[0].path.as_deref(), Some("spec.template.spec.containers[0].ports[0].containerPort"));
+        assert_eq!(
+            f[0].path.as_deref(),
+            Some("spec.template.spec.containers[0].ports[0].containerPort")
+        );
     }
 
     #[test]
     fn configmap_data_must_be_strings() {
-        let m = Manifest::new("s", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": 1}}));
+        let m = Manifest::new(
+            "s",
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": 1}}),
+        );
         let f = check(&m);
         assert_eq!(f[0].rule, RULE_TYPE);
         assert_eq!(f[0].path.as_deref(), Some("data.k"));
@@ -239,21 +290,30 @@ mod tests {
 
     #[test]
     fn removed_api_version_reported() {
-        let m = Manifest::new("s", json!({"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}}));
+        let m = Manifest::new(
+            "s",
+            json!({"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}}),
+        );
         let f = check(&m);
         assert!(f[0].message.contains("use policy/v1"), "{f:?}");
     }
 
     #[test]
     fn custom_kinds_are_not_checked_here() {
-        let m = Manifest::new("s", json!({"apiVersion": "cozystack.io/v1alpha1", "kind": "Package", "metadata": {"name": "a"}, "bogus": 1}));
+        let m = Manifest::new(
+            "s",
+            json!({"apiVersion": "cozystack.io/v1alpha1", "kind": "Package", "metadata": {"name": "a"}, "bogus": 1}),
+        );
         assert!(check(&m).is_empty());
     }
 
     #[test]
     fn unknown_top_level_and_metadata_fields_reported() {
-        let m = Manifest::new("s", json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "lables": {}, "annotation": {"x": "y"}},
-            "spec": {"ports": [{"port": 80, "targetPort": "http", "protocol": "TCP"}], "selctor": {"a": "b"}}}));
+        let m = Manifest::new(
+            "s",
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "lables": {}, "annotation": {"x": "y"}},
+            "spec": {"ports": [{"port": 80, "targetPort": "http", "protocol": "TCP"}], "selctor": {"a": "b"}}}),
+        );
         let paths: Vec<_> = check(&m).into_iter().map(|f| f.path.unwrap()).collect();
         assert_eq!(paths, vec!["metadata.annotation", "spec.selctor"]);
     }

@@ -21,10 +21,19 @@ pub fn check(manifests: &[Manifest], release_namespace: &str) -> Vec<Finding> {
         } else {
             m.namespace().unwrap_or(release_namespace).to_string()
         };
-        let key = (m.api_version().to_string(), m.kind().to_string(), ns.clone(), m.name().to_string());
+        let key = (
+            m.api_version().to_string(),
+            m.kind().to_string(),
+            ns.clone(),
+            m.name().to_string(),
+        );
         match seen.get(&key) {
             Some(first) => {
-                let where_ns = if ns.is_empty() { String::new() } else { format!(" in namespace {ns}") };
+                let where_ns = if ns.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in namespace {ns}")
+                };
                 out.push(Finding::new(
                     RULE,
                     m,
@@ -60,7 +69,10 @@ mod tests {
 
     #[test]
     fn same_object_twice_reported_with_both_sources() {
-        let f = check(&[cm("a.yaml", "x", None), cm("b.yaml", "x", Some("default"))], "default");
+        let f = check(
+            &[cm("a.yaml", "x", None), cm("b.yaml", "x", Some("default"))],
+            "default",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].source, "b.yaml");
         assert!(f[0].message.contains("a.yaml"));
@@ -73,7 +85,12 @@ mod tests {
 
     #[test]
     fn cluster_scoped_kinds_ignore_namespace() {
-        let cr = |ns: &str| Manifest::new("s", json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r", "namespace": ns}}));
+        let cr = |ns: &str| {
+            Manifest::new(
+                "s",
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r", "namespace": ns}}),
+            )
+        };
         assert_eq!(check(&[cr("a"), cr("b")], "d").len(), 1);
     }
 }

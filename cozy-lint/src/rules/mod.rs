@@ -61,9 +61,20 @@ pub fn lint_manifests(manifests: &[Manifest], ctx: &LintContext) -> Vec<Finding>
         out.extend(schemas::check(m, ctx.schemas));
     }
     out.extend(duplicates::check(manifests, ctx.release_namespace));
-    let sources = SourceIndex::from_objects(manifests.iter().map(|m| &m.value).chain(ctx.extra_sources.iter()));
+    let sources = SourceIndex::from_objects(
+        manifests
+            .iter()
+            .map(|m| &m.value)
+            .chain(ctx.extra_sources.iter()),
+    );
     out.extend(controller_rbac::check(manifests, ctx.release_namespace));
-    out.extend(proxy_target::check(manifests, ctx.values, ctx.release_namespace, &sources, ctx.components));
+    out.extend(proxy_target::check(
+        manifests,
+        ctx.values,
+        ctx.release_namespace,
+        &sources,
+        ctx.components,
+    ));
     out.extend(component_install::check(manifests, &sources));
     out
 }

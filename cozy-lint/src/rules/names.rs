@@ -44,7 +44,10 @@ pub fn violation(rule: NameRule, name: &str) -> Option<String> {
     match rule {
         NameRule::Dns1123Label => {
             if name.len() > 63 {
-                Some(format!("must be no more than 63 characters (has {})", name.len()))
+                Some(format!(
+                    "must be no more than 63 characters (has {})",
+                    name.len()
+                ))
             } else if !label_re().is_match(name) {
                 Some("must be a DNS-1123 label: lower-case alphanumerics or '-', starting and ending with an alphanumeric".into())
             } else {
@@ -53,7 +56,10 @@ pub fn violation(rule: NameRule, name: &str) -> Option<String> {
         }
         NameRule::Dns1035Label => {
             if name.len() > 63 {
-                Some(format!("must be no more than 63 characters (has {})", name.len()))
+                Some(format!(
+                    "must be no more than 63 characters (has {})",
+                    name.len()
+                ))
             } else if !dns1035_re().is_match(name) {
                 Some("must be a DNS-1035 label: lower-case alphanumerics or '-', starting with a letter and ending with an alphanumeric".into())
             } else {
@@ -76,7 +82,10 @@ pub fn violation(rule: NameRule, name: &str) -> Option<String> {
 /// DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels.
 pub fn subdomain_violation(name: &str) -> Option<String> {
     if name.len() > 253 {
-        return Some(format!("must be no more than 253 characters (has {})", name.len()));
+        return Some(format!(
+            "must be no more than 253 characters (has {})",
+            name.len()
+        ));
     }
     if name.split('.').all(|part| label_re().is_match(part)) {
         None
@@ -95,7 +104,9 @@ pub fn check(m: &Manifest) -> Vec<Finding> {
     }
     if let Some(ns) = m.namespace() {
         if let Some(why) = violation(NameRule::Dns1123Label, ns) {
-            out.push(Finding::new(RULE, m, format!("namespace {ns:?} {why}")).at("metadata.namespace"));
+            out.push(
+                Finding::new(RULE, m, format!("namespace {ns:?} {why}")).at("metadata.namespace"),
+            );
         }
     }
     out
@@ -107,7 +118,10 @@ mod tests {
     use serde_json::json;
 
     fn named(kind: &str, name: &str) -> Manifest {
-        Manifest::new("s", json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}}))
+        Manifest::new(
+            "s",
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}}),
+        )
     }
 
     #[test]
@@ -118,7 +132,9 @@ mod tests {
 
     #[test]
     fn service_must_start_with_letter() {
-        assert!(check(&named("Service", "1abc"))[0].message.contains("DNS-1035"));
+        assert!(check(&named("Service", "1abc"))[0]
+            .message
+            .contains("DNS-1035"));
         assert!(check(&named("Service", "abc-1")).is_empty());
     }
 
@@ -138,7 +154,10 @@ mod tests {
 
     #[test]
     fn bad_namespace_reported() {
-        let m = Manifest::new("s", json!({"kind": "ConfigMap", "metadata": {"name": "a", "namespace": "Bad_NS"}}));
+        let m = Manifest::new(
+            "s",
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "namespace": "Bad_NS"}}),
+        );
         assert_eq!(check(&m)[0].path.as_deref(), Some("metadata.namespace"));
     }
 }

@@ -23,7 +23,12 @@ pub struct Component {
 impl Component {
     /// The ExternalArtifact name tenant HelmReleases use for this component.
     pub fn artifact_name(&self) -> String {
-        format!("cozystack-{}-{}-{}", self.source.trim_start_matches("cozystack."), self.variant, self.name)
+        format!(
+            "cozystack-{}-{}-{}",
+            self.source.trim_start_matches("cozystack."),
+            self.variant,
+            self.name
+        )
     }
 }
 
@@ -42,15 +47,32 @@ impl SourceIndex {
             if obj.get("kind").and_then(Json::as_str) != Some("PackageSource") {
                 continue;
             }
-            let Some(source) = obj.pointer("/metadata/name").and_then(Json::as_str) else { continue };
+            let Some(source) = obj.pointer("/metadata/name").and_then(Json::as_str) else {
+                continue;
+            };
             if index.sources.iter().any(|s| s == source) {
                 continue;
             }
             index.sources.push(source.to_string());
-            for variant in obj.pointer("/spec/variants").and_then(Json::as_array).into_iter().flatten() {
-                let vname = variant.get("name").and_then(Json::as_str).unwrap_or("default");
-                for c in variant.get("components").and_then(Json::as_array).into_iter().flatten() {
-                    let Some(name) = c.get("name").and_then(Json::as_str) else { continue };
+            for variant in obj
+                .pointer("/spec/variants")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let vname = variant
+                    .get("name")
+                    .and_then(Json::as_str)
+                    .unwrap_or("default");
+                for c in variant
+                    .get("components")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(name) = c.get("name").and_then(Json::as_str) else {
+                        continue;
+                    };
                     let install = c.get("install").filter(|i| i.is_object()).map(|i| {
                         let s = |k: &str| i.get(k).and_then(Json::as_str).unwrap_or("").to_string();
                         (s("namespace"), s("releaseName"))
@@ -59,7 +81,12 @@ impl SourceIndex {
                         source: source.to_string(),
                         variant: vname.to_string(),
                         name: name.to_string(),
-                        path: c.get("path").and_then(Json::as_str).unwrap_or("").trim_matches('/').to_string(),
+                        path: c
+                            .get("path")
+                            .and_then(Json::as_str)
+                            .unwrap_or("")
+                            .trim_matches('/')
+                            .to_string(),
                         install,
                     });
                 }
@@ -73,15 +100,21 @@ impl SourceIndex {
     }
 
     pub fn variant_exists(&self, source: &str, variant: &str) -> bool {
-        self.components.iter().any(|c| c.source == source && c.variant == variant)
+        self.components
+            .iter()
+            .any(|c| c.source == source && c.variant == variant)
     }
 
     pub fn component(&self, source: &str, variant: &str, name: &str) -> Option<&Component> {
-        self.components.iter().find(|c| c.source == source && c.variant == variant && c.name == name)
+        self.components
+            .iter()
+            .find(|c| c.source == source && c.variant == variant && c.name == name)
     }
 
     pub fn by_artifact(&self, artifact: &str) -> Option<&Component> {
-        self.components.iter().find(|c| c.artifact_name() == artifact)
+        self.components
+            .iter()
+            .find(|c| c.artifact_name() == artifact)
     }
 }
 
@@ -101,7 +134,12 @@ pub fn packages(manifests: &[Manifest]) -> Vec<PackageRef<'_>> {
         .map(|m| PackageRef {
             manifest: m,
             name: m.name(),
-            variant: m.value.pointer("/spec/variant").and_then(Json::as_str).filter(|v| !v.is_empty()).unwrap_or("default"),
+            variant: m
+                .value
+                .pointer("/spec/variant")
+                .and_then(Json::as_str)
+                .filter(|v| !v.is_empty())
+                .unwrap_or("default"),
             components: m
                 .value
                 .pointer("/spec/components")
@@ -135,10 +173,14 @@ mod tests {
                 {"name": "kubernetes-ouroboros", "path": "system/ouroboros"},
                 {"name": "x", "path": "/system/x/", "install": {"namespace": "n", "releaseName": "r"}}]}]}});
         let idx = SourceIndex::from_objects([&src]);
-        let c = idx.by_artifact("cozystack-kubernetes-application-kubevirt-kubernetes-ouroboros").unwrap();
+        let c = idx
+            .by_artifact("cozystack-kubernetes-application-kubevirt-kubernetes-ouroboros")
+            .unwrap();
         assert_eq!(c.path, "system/ouroboros");
         assert!(c.install.is_none());
-        let x = idx.component("cozystack.kubernetes-application", "kubevirt", "x").unwrap();
+        let x = idx
+            .component("cozystack.kubernetes-application", "kubevirt", "x")
+            .unwrap();
         assert_eq!(x.install, Some(("n".into(), "r".into())));
         assert_eq!(x.path, "system/x");
     }
