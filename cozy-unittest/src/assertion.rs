@@ -26,23 +26,73 @@ impl PartialEq for Pattern {
 /// What an assertion checks.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
-    Equal { path: Path, value: Json, decode_base64: bool },
-    EqualRaw { value: String },
-    MatchRegex { path: Path, pattern: Pattern, decode_base64: bool },
-    MatchRegexRaw { pattern: Pattern },
-    Contains { path: Path, content: Json, count: Option<u64>, any: bool },
-    ContainsDocument { kind: String, api_version: String, name: Option<String>, namespace: Option<String>, any: bool },
-    Exists { path: Path },
-    IsNull { path: Path },
-    IsNullOrEmpty { path: Path },
-    IsKind { of: String },
-    IsApiVersion { of: String },
-    IsType { path: Path, type_name: String },
-    HasDocuments { count: u64, filter_aware: bool },
-    LengthEqual { paths: Vec<Path>, count: Option<u64> },
-    IsSubset { path: Path, content: Map<String, Json> },
-    FailedTemplate { error_message: Option<String>, error_pattern: Option<Pattern> },
-    MatchSnapshot { path: Option<Path> },
+    Equal {
+        path: Path,
+        value: Json,
+        decode_base64: bool,
+    },
+    EqualRaw {
+        value: String,
+    },
+    MatchRegex {
+        path: Path,
+        pattern: Pattern,
+        decode_base64: bool,
+    },
+    MatchRegexRaw {
+        pattern: Pattern,
+    },
+    Contains {
+        path: Path,
+        content: Json,
+        count: Option<u64>,
+        any: bool,
+    },
+    ContainsDocument {
+        kind: String,
+        api_version: String,
+        name: Option<String>,
+        namespace: Option<String>,
+        any: bool,
+    },
+    Exists {
+        path: Path,
+    },
+    IsNull {
+        path: Path,
+    },
+    IsNullOrEmpty {
+        path: Path,
+    },
+    IsKind {
+        of: String,
+    },
+    IsApiVersion {
+        of: String,
+    },
+    IsType {
+        path: Path,
+        type_name: String,
+    },
+    HasDocuments {
+        count: u64,
+        filter_aware: bool,
+    },
+    LengthEqual {
+        paths: Vec<Path>,
+        count: Option<u64>,
+    },
+    IsSubset {
+        path: Path,
+        content: Map<String, Json>,
+    },
+    FailedTemplate {
+        error_message: Option<String>,
+        error_pattern: Option<Pattern>,
+    },
+    MatchSnapshot {
+        path: Option<Path>,
+    },
     MatchSnapshotRaw,
 }
 
@@ -109,7 +159,12 @@ pub const ASSERTION_TYPES: &[(&str, bool)] = &[
     ("matchSnapshotRaw", false),
 ];
 
-pub(crate) fn parse_assertion(ctx: &Ctx, v: &Json, index: usize, location: &str) -> Result<Assertion, SuiteError> {
+pub(crate) fn parse_assertion(
+    ctx: &Ctx,
+    v: &Json,
+    index: usize,
+    location: &str,
+) -> Result<Assertion, SuiteError> {
     let map = ctx.object(v, location)?;
     let mut found: Option<(&str, bool, &Json)> = None;
     for (key, value) in map {
@@ -120,7 +175,12 @@ pub(crate) fn parse_assertion(ctx: &Ctx, v: &Json, index: usize, location: &str)
             return Err(ctx.err(location, format!("unknown assertion type `{key}`")));
         };
         if let Some((other, _, _)) = found {
-            return Err(ctx.err(location, format!("assertion types `{other}` and `{key}` in one entry; write one per list item")));
+            return Err(ctx.err(
+                location,
+                format!(
+                    "assertion types `{other}` and `{key}` in one entry; write one per list item"
+                ),
+            ));
         }
         found = Some((name, *antonym, value));
     }
@@ -142,8 +202,14 @@ pub(crate) fn parse_assertion(ctx: &Ctx, v: &Json, index: usize, location: &str)
         negate: antonym != not,
         not,
         template: ctx.opt_string(map.get("template"), &format!("{location}.template"))?,
-        document_index: ctx.int(map.get("documentIndex"), &format!("{location}.documentIndex"))?,
-        document_selector: ctx.selector(map.get("documentSelector"), &format!("{location}.documentSelector"))?,
+        document_index: ctx.int(
+            map.get("documentIndex"),
+            &format!("{location}.documentIndex"),
+        )?,
+        document_selector: ctx.selector(
+            map.get("documentSelector"),
+            &format!("{location}.documentSelector"),
+        )?,
     })
 }
 
@@ -152,7 +218,8 @@ fn pattern(ctx: &Ctx, v: Option<&Json>, location: &str) -> Result<Pattern, Suite
         Some(v) => ctx.string(v, location)?,
         None => return Err(ctx.err(location, "missing")),
     };
-    let regex = regex::Regex::new(&text).map_err(|e| ctx.err(location, format!("invalid regular expression: {e}")))?;
+    let regex = regex::Regex::new(&text)
+        .map_err(|e| ctx.err(location, format!("invalid regular expression: {e}")))?;
     Ok(Pattern { text, regex })
 }
 
@@ -163,10 +230,19 @@ fn count(ctx: &Ctx, v: Option<&Json>, location: &str) -> Result<Option<u64>, Sui
     }
 }
 
-fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Result<Check, SuiteError> {
+fn parse_check(
+    ctx: &Ctx,
+    name: &str,
+    p: &Map<String, Json>,
+    here: &str,
+) -> Result<Check, SuiteError> {
     let at = |k: &str| format!("{here}.{k}");
     let keys = |known: &[&str]| ctx.check_keys(p, known, here);
-    let value_of = |k: &str| p.get(k).cloned().ok_or_else(|| ctx.err(here, format!("missing `{k}`")));
+    let value_of = |k: &str| {
+        p.get(k)
+            .cloned()
+            .ok_or_else(|| ctx.err(here, format!("missing `{k}`")))
+    };
     Ok(match name {
         "equal" | "notEqual" => {
             keys(&["path", "value", "decodeBase64"])?;
@@ -178,7 +254,9 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
         }
         "equalRaw" | "notEqualRaw" => {
             keys(&["value"])?;
-            Check::EqualRaw { value: ctx.string(&value_of("value")?, &at("value"))? }
+            Check::EqualRaw {
+                value: ctx.string(&value_of("value")?, &at("value"))?,
+            }
         }
         "matchRegex" | "notMatchRegex" => {
             keys(&["path", "pattern", "decodeBase64"])?;
@@ -190,7 +268,9 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
         }
         "matchRegexRaw" | "notMatchRegexRaw" => {
             keys(&["pattern"])?;
-            Check::MatchRegexRaw { pattern: pattern(ctx, p.get("pattern"), &at("pattern"))? }
+            Check::MatchRegexRaw {
+                pattern: pattern(ctx, p.get("pattern"), &at("pattern"))?,
+            }
         }
         "contains" | "notContains" => {
             keys(&["path", "content", "count", "any"])?;
@@ -213,32 +293,46 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
         }
         "exists" | "notExists" => {
             keys(&["path"])?;
-            Check::Exists { path: ctx.path(p.get("path"), &at("path"))? }
+            Check::Exists {
+                path: ctx.path(p.get("path"), &at("path"))?,
+            }
         }
         "isNull" | "isNotNull" => {
             keys(&["path"])?;
-            Check::IsNull { path: ctx.path(p.get("path"), &at("path"))? }
+            Check::IsNull {
+                path: ctx.path(p.get("path"), &at("path"))?,
+            }
         }
         "isEmpty" | "isNotEmpty" | "isNullOrEmpty" | "isNotNullOrEmpty" => {
             keys(&["path"])?;
-            Check::IsNullOrEmpty { path: ctx.path(p.get("path"), &at("path"))? }
+            Check::IsNullOrEmpty {
+                path: ctx.path(p.get("path"), &at("path"))?,
+            }
         }
         "isKind" => {
             keys(&["of"])?;
-            Check::IsKind { of: ctx.string(&value_of("of")?, &at("of"))? }
+            Check::IsKind {
+                of: ctx.string(&value_of("of")?, &at("of"))?,
+            }
         }
         "isAPIVersion" => {
             keys(&["of"])?;
-            Check::IsApiVersion { of: ctx.string(&value_of("of")?, &at("of"))? }
+            Check::IsApiVersion {
+                of: ctx.string(&value_of("of")?, &at("of"))?,
+            }
         }
         "isType" | "isNotType" => {
             keys(&["path", "type"])?;
-            Check::IsType { path: ctx.path(p.get("path"), &at("path"))?, type_name: ctx.string(&value_of("type")?, &at("type"))? }
+            Check::IsType {
+                path: ctx.path(p.get("path"), &at("path"))?,
+                type_name: ctx.string(&value_of("type")?, &at("type"))?,
+            }
         }
         "hasDocuments" => {
             keys(&["count", "filterAware"])?;
             Check::HasDocuments {
-                count: count(ctx, p.get("count"), &at("count"))?.ok_or_else(|| ctx.err(here, "missing `count`"))?,
+                count: count(ctx, p.get("count"), &at("count"))?
+                    .ok_or_else(|| ctx.err(here, "missing `count`"))?,
                 filter_aware: ctx.bool(p.get("filterAware"), &at("filterAware"))?,
             }
         }
@@ -248,15 +342,25 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
             if p.contains_key("path") {
                 paths.push(ctx.path(p.get("path"), &at("path"))?);
             }
-            for (i, text) in ctx.string_list(p.get("paths"), &at("paths"))?.iter().enumerate() {
-                paths.push(ctx.path(Some(&Json::String(text.clone())), &format!("{}[{i}]", at("paths")))?);
+            for (i, text) in ctx
+                .string_list(p.get("paths"), &at("paths"))?
+                .iter()
+                .enumerate()
+            {
+                paths.push(ctx.path(
+                    Some(&Json::String(text.clone())),
+                    &format!("{}[{i}]", at("paths")),
+                )?);
             }
             let count = count(ctx, p.get("count"), &at("count"))?;
             if paths.is_empty() {
                 return Err(ctx.err(here, "give `path` or `paths`"));
             }
             if count.is_none() && paths.len() < 2 {
-                return Err(ctx.err(here, "give `count`, or several `paths` to compare with each other"));
+                return Err(ctx.err(
+                    here,
+                    "give `count`, or several `paths` to compare with each other",
+                ));
             }
             Check::LengthEqual { paths, count }
         }
@@ -265,14 +369,27 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
             let content = value_of("content")?;
             let content = match content {
                 Json::Object(m) => m,
-                other => return Err(ctx.err(&at("content"), format!("expected a map, got {}", kind_of(&other)))),
+                other => {
+                    return Err(ctx.err(
+                        &at("content"),
+                        format!("expected a map, got {}", kind_of(&other)),
+                    ))
+                }
             };
-            Check::IsSubset { path: ctx.path(p.get("path"), &at("path"))?, content }
+            Check::IsSubset {
+                path: ctx.path(p.get("path"), &at("path"))?,
+                content,
+            }
         }
         "failedTemplate" | "notFailedTemplate" => {
             keys(&["errorMessage", "errorPattern"])?;
-            let error_message = ctx.opt_string(p.get("errorMessage"), &at("errorMessage"))?.filter(|s| !s.is_empty());
-            let error_pattern = match ctx.opt_string(p.get("errorPattern"), &at("errorPattern"))?.filter(|s| !s.is_empty()) {
+            let error_message = ctx
+                .opt_string(p.get("errorMessage"), &at("errorMessage"))?
+                .filter(|s| !s.is_empty());
+            let error_pattern = match ctx
+                .opt_string(p.get("errorPattern"), &at("errorPattern"))?
+                .filter(|s| !s.is_empty())
+            {
                 None => None,
                 // helm-unittest falls back to a literal match when the pattern is not a valid regex.
                 Some(text) => {
@@ -285,7 +402,10 @@ fn parse_check(ctx: &Ctx, name: &str, p: &Map<String, Json>, here: &str) -> Resu
             if error_message.is_some() && error_pattern.is_some() {
                 return Err(ctx.err(here, "give `errorMessage` or `errorPattern`, not both"));
             }
-            Check::FailedTemplate { error_message, error_pattern }
+            Check::FailedTemplate {
+                error_message,
+                error_pattern,
+            }
         }
         "matchSnapshot" => {
             keys(&["path"])?;
@@ -311,7 +431,10 @@ mod tests {
 
     fn parse(yaml: &str) -> Result<Assertion, SuiteError> {
         let v = crate::yaml_in::parse_document(yaml).unwrap();
-        let ctx = Ctx { file: FsPath::new("s_test.yaml"), strict: true };
+        let ctx = Ctx {
+            file: FsPath::new("s_test.yaml"),
+            strict: true,
+        };
         parse_assertion(&ctx, &v, 0, "tests[0].asserts[0]")
     }
 
@@ -331,8 +454,14 @@ mod tests {
             ("equalRaw: {value: x}", "equalRaw"),
             ("matchRegex: {path: a, pattern: '^x$'}", "matchRegex"),
             ("matchRegexRaw: {pattern: x}", "matchRegexRaw"),
-            ("contains: {path: a, content: 1, count: 2, any: true}", "contains"),
-            ("containsDocument: {kind: K, apiVersion: v1, name: n}", "containsDocument"),
+            (
+                "contains: {path: a, content: 1, count: 2, any: true}",
+                "contains",
+            ),
+            (
+                "containsDocument: {kind: K, apiVersion: v1, name: n}",
+                "containsDocument",
+            ),
             ("exists: {path: a}", "exists"),
             ("isNull: {path: a}", "isNull"),
             ("isNotEmpty: {path: a}", "isNotEmpty"),
@@ -355,22 +484,36 @@ mod tests {
     fn bad_definitions_are_explained() {
         let e = parse("equals: {path: a}").unwrap_err().to_string();
         assert!(e.contains("unknown assertion type `equals`"), "{e}");
-        let e = parse("equal: {path: a}\nexists: {path: a}").unwrap_err().to_string();
+        let e = parse("equal: {path: a}\nexists: {path: a}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("in one entry"), "{e}");
-        let e = parse("matchRegex: {path: a, pattern: '('}").unwrap_err().to_string();
+        let e = parse("matchRegex: {path: a, pattern: '('}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid regular expression"), "{e}");
-        let e = parse("failedTemplate: {errorMessage: a, errorPattern: b}").unwrap_err().to_string();
+        let e = parse("failedTemplate: {errorMessage: a, errorPattern: b}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not both"), "{e}");
         let e = parse("hasDocuments: {}").unwrap_err().to_string();
         assert!(e.contains("missing `count`"), "{e}");
-        let e = parse("isSubset: {path: a, content: [1]}").unwrap_err().to_string();
+        let e = parse("isSubset: {path: a, content: [1]}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("expected a map"), "{e}");
     }
 
     #[test]
     fn failed_template_pattern_falls_back_to_literal() {
         let a = parse("failedTemplate: {errorPattern: 'value ('}").unwrap();
-        let Check::FailedTemplate { error_pattern: Some(p), .. } = a.check else { panic!() };
+        let Check::FailedTemplate {
+            error_pattern: Some(p),
+            ..
+        } = a.check
+        else {
+            panic!()
+        };
         assert!(p.regex.is_match("bad value (x)"));
     }
 }

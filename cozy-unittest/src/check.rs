@@ -6,7 +6,10 @@ use base64::Engine as _;
 use serde_json::Value as Json;
 
 use crate::assertion::{Assertion, Check};
-use crate::compare::{go_type_name, is_empty_value, is_subset, item_matches, type_matches, uniform_content, values_equal};
+use crate::compare::{
+    go_type_name, is_empty_value, is_subset, item_matches, type_matches, uniform_content,
+    values_equal,
+};
 use crate::diff::unified;
 use crate::path::Path;
 use crate::select::Target;
@@ -23,7 +26,10 @@ pub struct Verdict {
 
 impl Verdict {
     fn pass() -> Verdict {
-        Verdict { passed: true, lines: Vec::new() }
+        Verdict {
+            passed: true,
+            lines: Vec::new(),
+        }
     }
     fn merge(&mut self, other: Verdict) {
         self.passed &= other.passed;
@@ -33,7 +39,10 @@ impl Verdict {
 
 /// Indent a block of text for a failure message.
 pub fn block(text: &str) -> Vec<String> {
-    text.trim_end_matches('\n').split('\n').map(|l| format!("\t{l}")).collect()
+    text.trim_end_matches('\n')
+        .split('\n')
+        .map(|l| format!("\t{l}"))
+        .collect()
 }
 
 fn yaml_block(v: &Json) -> Vec<String> {
@@ -47,15 +56,28 @@ fn error_lines(doc: Option<usize>, message: &str) -> Verdict {
     }
     lines.push("Error:".into());
     lines.extend(block(message));
-    Verdict { passed: false, lines }
+    Verdict {
+        passed: false,
+        lines,
+    }
 }
 
-fn expected_lines(doc: usize, path: Option<&Path>, negate: bool, what: &str, expected: &Json, actual: Option<&Json>) -> Verdict {
+fn expected_lines(
+    doc: usize,
+    path: Option<&Path>,
+    negate: bool,
+    what: &str,
+    expected: &Json,
+    actual: Option<&Json>,
+) -> Verdict {
     let mut lines = vec![format!("DocumentIndex:\t{doc}")];
     if let Some(p) = path {
         lines.push(format!("Path:\t{}", p.text));
     }
-    lines.push(format!("Expected{} {what}:", if negate { " NOT" } else { "" }));
+    lines.push(format!(
+        "Expected{} {what}:",
+        if negate { " NOT" } else { "" }
+    ));
     lines.extend(yaml_block(expected));
     if let (Some(actual), false) = (actual, negate) {
         lines.push("Actual:".into());
@@ -66,34 +88,63 @@ fn expected_lines(doc: usize, path: Option<&Path>, negate: bool, what: &str, exp
             lines.extend(block(&unified(&e, &a)));
         }
     }
-    Verdict { passed: false, lines }
+    Verdict {
+        passed: false,
+        lines,
+    }
 }
 
 /// Check the documents of one template. `test` names the test for snapshot bookkeeping.
-pub fn check_target(a: &Assertion, target: &Target, test: &str, snapshots: &mut SnapshotSession) -> Verdict {
+pub fn check_target(
+    a: &Assertion,
+    target: &Target,
+    test: &str,
+    snapshots: &mut SnapshotSession,
+) -> Verdict {
     let negate = a.negate;
     match &a.check {
-        Check::HasDocuments { count, filter_aware } => {
-            let actual = if *filter_aware { target.docs.len() } else { target.output.documents.len() } as u64;
+        Check::HasDocuments {
+            count,
+            filter_aware,
+        } => {
+            let actual = if *filter_aware {
+                target.docs.len()
+            } else {
+                target.output.documents.len()
+            } as u64;
             if (actual == *count) != negate {
                 return Verdict::pass();
             }
-            let mut lines = vec![format!("Expected{} documents count to be:", if negate { " NOT" } else { "" })];
+            let mut lines = vec![format!(
+                "Expected{} documents count to be:",
+                if negate { " NOT" } else { "" }
+            )];
             lines.extend(block(&count.to_string()));
             if !negate {
                 lines.push("Actual:".into());
                 lines.extend(block(&actual.to_string()));
             }
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
-        Check::ContainsDocument { kind, api_version, name, namespace, any: _ } => {
+        Check::ContainsDocument {
+            kind,
+            api_version,
+            name,
+            namespace,
+            any: _,
+        } => {
             let found = target.docs.iter().any(|(_, d)| {
                 d.get("kind").and_then(Json::as_str) == Some(kind.as_str())
                     && d.get("apiVersion").and_then(Json::as_str) == Some(api_version.as_str())
-                    && name.as_ref().is_none_or(|n| d.pointer("/metadata/name").and_then(Json::as_str) == Some(n.as_str()))
-                    && namespace
-                        .as_ref()
-                        .is_none_or(|n| d.pointer("/metadata/namespace").and_then(Json::as_str) == Some(n.as_str()))
+                    && name.as_ref().is_none_or(|n| {
+                        d.pointer("/metadata/name").and_then(Json::as_str) == Some(n.as_str())
+                    })
+                    && namespace.as_ref().is_none_or(|n| {
+                        d.pointer("/metadata/namespace").and_then(Json::as_str) == Some(n.as_str())
+                    })
             });
             if found != negate {
                 return Verdict::pass();
@@ -107,7 +158,10 @@ pub fn check_target(a: &Assertion, target: &Target, test: &str, snapshots: &mut 
             if let Some(n) = namespace {
                 wanted.insert("namespace".into(), Json::String(n.clone()));
             }
-            let mut lines = vec![format!("Expected{} to contain document:", if negate { " NOT" } else { "" })];
+            let mut lines = vec![format!(
+                "Expected{} to contain document:",
+                if negate { " NOT" } else { "" }
+            )];
             lines.extend(yaml_block(&Json::Object(wanted)));
             if !negate {
                 let present: Vec<String> = target
@@ -118,7 +172,9 @@ pub fn check_target(a: &Assertion, target: &Target, test: &str, snapshots: &mut 
                             "{} {} {}",
                             d.get("apiVersion").and_then(Json::as_str).unwrap_or("?"),
                             d.get("kind").and_then(Json::as_str).unwrap_or("?"),
-                            d.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?")
+                            d.pointer("/metadata/name")
+                                .and_then(Json::as_str)
+                                .unwrap_or("?")
                         )
                     })
                     .collect();
@@ -128,9 +184,14 @@ pub fn check_target(a: &Assertion, target: &Target, test: &str, snapshots: &mut 
                 }
                 lines.extend(present.iter().map(|p| format!("\t{p}")));
             }
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
-        Check::EqualRaw { .. } | Check::MatchRegexRaw { .. } | Check::MatchSnapshotRaw => check_raw(a, target, test, snapshots),
+        Check::EqualRaw { .. } | Check::MatchRegexRaw { .. } | Check::MatchSnapshotRaw => {
+            check_raw(a, target, test, snapshots)
+        }
         Check::FailedTemplate { .. } => {
             if negate {
                 Verdict::pass()
@@ -154,11 +215,19 @@ pub fn check_target(a: &Assertion, target: &Target, test: &str, snapshots: &mut 
     }
 }
 
-fn check_raw(a: &Assertion, target: &Target, test: &str, snapshots: &mut SnapshotSession) -> Verdict {
+fn check_raw(
+    a: &Assertion,
+    target: &Target,
+    test: &str,
+    snapshots: &mut SnapshotSession,
+) -> Verdict {
     let Some(raw) = &target.output.raw else {
         return error_lines(
             None,
-            &format!("`{}` checks raw text (NOTES.txt); {} renders YAML documents", a.name, target.template),
+            &format!(
+                "`{}` checks raw text (NOTES.txt); {} renders YAML documents",
+                a.name, target.template
+            ),
         );
     };
     let negate = a.negate;
@@ -168,7 +237,10 @@ fn check_raw(a: &Assertion, target: &Target, test: &str, snapshots: &mut Snapsho
             if (actual == uniform_content(value)) != negate {
                 return Verdict::pass();
             }
-            let mut lines = vec![format!("Expected{} to equal:", if negate { " NOT" } else { "" })];
+            let mut lines = vec![format!(
+                "Expected{} to equal:",
+                if negate { " NOT" } else { "" }
+            )];
             lines.extend(block(value));
             if !negate {
                 lines.push("Actual:".into());
@@ -178,23 +250,44 @@ fn check_raw(a: &Assertion, target: &Target, test: &str, snapshots: &mut Snapsho
                     lines.extend(block(&unified(value, &actual)));
                 }
             }
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
         Check::MatchRegexRaw { pattern } => {
             if pattern.regex.is_match(raw) != negate {
                 return Verdict::pass();
             }
-            let mut lines = vec![format!("Expected{} to match:", if negate { " NOT" } else { "" })];
+            let mut lines = vec![format!(
+                "Expected{} to match:",
+                if negate { " NOT" } else { "" }
+            )];
             lines.extend(block(&pattern.text));
             lines.push("Actual:".into());
             lines.extend(block(raw));
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
-        _ => snapshot_verdict(snapshots, test, &SnapshotContent::Raw(raw.clone()), negate, None),
+        _ => snapshot_verdict(
+            snapshots,
+            test,
+            &SnapshotContent::Raw(raw.clone()),
+            negate,
+            None,
+        ),
     }
 }
 
-fn snapshot_verdict(snapshots: &mut SnapshotSession, test: &str, content: &SnapshotContent, negate: bool, doc: Option<usize>) -> Verdict {
+fn snapshot_verdict(
+    snapshots: &mut SnapshotSession,
+    test: &str,
+    content: &SnapshotContent,
+    negate: bool,
+    doc: Option<usize>,
+) -> Verdict {
     let (index, compared) = snapshots.compare(test, content);
     let mut lines = Vec::new();
     if let Some(d) = doc {
@@ -213,21 +306,32 @@ fn snapshot_verdict(snapshots: &mut SnapshotSession, test: &str, content: &Snaps
             } else {
                 "the new snapshot is pending; run `cozy-render test -u` to accept it".into()
             });
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
         (false, Compared::New { new, .. }) => {
-            lines.push(format!("No snapshot {index} stored yet for this test; the new one is:"));
+            lines.push(format!(
+                "No snapshot {index} stored yet for this test; the new one is:"
+            ));
             lines.extend(block(&new));
             lines.push(if ci {
                 "`--ci` never accepts new snapshots: run `cozy-render test -u` locally and commit the snapshot file".into()
             } else {
                 "it is pending; run `cozy-render test -u` to accept it".into()
             });
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
         (true, Compared::Matched) => {
             lines.push(format!("Expected NOT to match snapshot {index}"));
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
         (true, _) => Verdict::pass(),
     }
@@ -243,14 +347,28 @@ fn decode(s: &str, decode_base64: bool) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("base64 content of {s} is not UTF-8 text"))
 }
 
-fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots: &mut SnapshotSession) -> Verdict {
+fn check_document(
+    a: &Assertion,
+    index: usize,
+    doc: &Json,
+    test: &str,
+    snapshots: &mut SnapshotSession,
+) -> Verdict {
     let negate = a.negate;
     let missing = |path: &Path| error_lines(Some(index), &format!("unknown path {}", path.text));
     match &a.check {
-        Check::Equal { path, value, decode_base64 } => {
+        Check::Equal {
+            path,
+            value,
+            decode_base64,
+        } => {
             let actuals = path.resolve(doc);
             if actuals.is_empty() {
-                return if negate { Verdict::pass() } else { missing(path) };
+                return if negate {
+                    Verdict::pass()
+                } else {
+                    missing(path)
+                };
             }
             let mut v = Verdict::pass();
             for actual in actuals {
@@ -266,22 +384,42 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
                     other => other.clone(),
                 };
                 if values_equal(&expected, &actual) == negate {
-                    v.merge(expected_lines(index, Some(path), negate, "to equal", value, Some(&actual)));
+                    v.merge(expected_lines(
+                        index,
+                        Some(path),
+                        negate,
+                        "to equal",
+                        value,
+                        Some(&actual),
+                    ));
                 }
             }
             v
         }
-        Check::MatchRegex { path, pattern, decode_base64 } => {
+        Check::MatchRegex {
+            path,
+            pattern,
+            decode_base64,
+        } => {
             let actuals = path.resolve(doc);
             if actuals.is_empty() {
-                return if negate { Verdict::pass() } else { missing(path) };
+                return if negate {
+                    Verdict::pass()
+                } else {
+                    missing(path)
+                };
             }
             let mut v = Verdict::pass();
             for actual in actuals {
                 let Json::String(s) = actual else {
                     v.merge(error_lines(
                         Some(index),
-                        &format!("expected {} to be a string, got {}:\n{}", path.text, kind_of(actual), to_yaml(actual)),
+                        &format!(
+                            "expected {} to be a string, got {}:\n{}",
+                            path.text,
+                            kind_of(actual),
+                            to_yaml(actual)
+                        ),
                     ));
                     continue;
                 };
@@ -290,26 +428,49 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
                     Err(e) => return error_lines(Some(index), &e),
                 };
                 if pattern.regex.is_match(&s) == negate {
-                    v.merge(expected_lines(index, Some(path), negate, "to match", &Json::String(pattern.text.clone()), Some(actual)));
+                    v.merge(expected_lines(
+                        index,
+                        Some(path),
+                        negate,
+                        "to match",
+                        &Json::String(pattern.text.clone()),
+                        Some(actual),
+                    ));
                 }
             }
             v
         }
-        Check::Contains { path, content, count, any } => {
+        Check::Contains {
+            path,
+            content,
+            count,
+            any,
+        } => {
             let actuals = path.resolve(doc);
             if actuals.is_empty() {
-                return if negate { Verdict::pass() } else { missing(path) };
+                return if negate {
+                    Verdict::pass()
+                } else {
+                    missing(path)
+                };
             }
             let mut v = Verdict::pass();
             for actual in actuals {
                 let Json::Array(items) = actual else {
                     v.merge(error_lines(
                         Some(index),
-                        &format!("expect '{}' to be an array, got:\n{}", path.text, to_yaml(actual)),
+                        &format!(
+                            "expect '{}' to be an array, got:\n{}",
+                            path.text,
+                            to_yaml(actual)
+                        ),
                     ));
                     continue;
                 };
-                let found = items.iter().filter(|i| item_matches(i, content, *any)).count() as u64;
+                let found = items
+                    .iter()
+                    .filter(|i| item_matches(i, content, *any))
+                    .count() as u64;
                 let ok = match count {
                     Some(c) => found == *c,
                     None => found > 0,
@@ -339,7 +500,11 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
                     passed: false,
                     lines: vec![
                         format!("DocumentIndex:\t{index}"),
-                        format!("Path:\t{} expected to {}exist", path.text, if negate { "NOT " } else { "" }),
+                        format!(
+                            "Path:\t{} expected to {}exist",
+                            path.text,
+                            if negate { "NOT " } else { "" }
+                        ),
                     ],
                 }
             }
@@ -359,21 +524,40 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
             if empty != negate {
                 return Verdict::pass();
             }
-            let actual = actuals.iter().find(|v| is_empty_value(v) == negate).map(|v| (*v).clone()).unwrap_or(Json::Null);
+            let actual = actuals
+                .iter()
+                .find(|v| is_empty_value(v) == negate)
+                .map(|v| (*v).clone())
+                .unwrap_or(Json::Null);
             expected_lines(index, Some(path), negate, "to be empty, got", &actual, None)
         }
         Check::IsKind { of } | Check::IsApiVersion { of } => {
-            let key = if matches!(a.check, Check::IsKind { .. }) { "kind" } else { "apiVersion" };
+            let key = if matches!(a.check, Check::IsKind { .. }) {
+                "kind"
+            } else {
+                "apiVersion"
+            };
             let actual = doc.get(key).cloned().unwrap_or(Json::Null);
             if (actual.as_str() == Some(of.as_str())) != negate {
                 return Verdict::pass();
             }
-            expected_lines(index, None, negate, &format!("`{key}` to be"), &Json::String(of.clone()), Some(&actual))
+            expected_lines(
+                index,
+                None,
+                negate,
+                &format!("`{key}` to be"),
+                &Json::String(of.clone()),
+                Some(&actual),
+            )
         }
         Check::IsType { path, type_name } => {
             let actuals = path.resolve(doc);
             if actuals.is_empty() {
-                return if negate { Verdict::pass() } else { missing(path) };
+                return if negate {
+                    Verdict::pass()
+                } else {
+                    missing(path)
+                };
             }
             let mut v = Verdict::pass();
             for actual in actuals {
@@ -408,7 +592,11 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
                         other => {
                             return error_lines(
                                 Some(index),
-                                &format!("expect '{}' to be an array, got {}", path.text, kind_of(other)),
+                                &format!(
+                                    "expect '{}' to be an array, got {}",
+                                    path.text,
+                                    kind_of(other)
+                                ),
                             )
                         }
                     }
@@ -423,27 +611,54 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
             }
             let mut lines = vec![format!("DocumentIndex:\t{index}")];
             match count {
-                Some(c) => lines.push(format!("Expected{} length to be {c}:", if negate { " NOT" } else { "" })),
-                None => lines.push(format!("Expected{} the lengths to be equal:", if negate { " NOT" } else { "" })),
+                Some(c) => lines.push(format!(
+                    "Expected{} length to be {c}:",
+                    if negate { " NOT" } else { "" }
+                )),
+                None => lines.push(format!(
+                    "Expected{} the lengths to be equal:",
+                    if negate { " NOT" } else { "" }
+                )),
             }
             for (p, l) in lengths {
                 lines.push(format!("\t{}: {l}", p.text));
             }
-            Verdict { passed: false, lines }
+            Verdict {
+                passed: false,
+                lines,
+            }
         }
         Check::IsSubset { path, content } => {
             let actuals = path.resolve(doc);
             if actuals.is_empty() {
-                return if negate { Verdict::pass() } else { missing(path) };
+                return if negate {
+                    Verdict::pass()
+                } else {
+                    missing(path)
+                };
             }
             let mut v = Verdict::pass();
             for actual in actuals {
                 let Json::Object(map) = actual else {
-                    v.merge(error_lines(Some(index), &format!("expect '{}' to be an object, got:\n{}", path.text, to_yaml(actual))));
+                    v.merge(error_lines(
+                        Some(index),
+                        &format!(
+                            "expect '{}' to be an object, got:\n{}",
+                            path.text,
+                            to_yaml(actual)
+                        ),
+                    ));
                     continue;
                 };
                 if is_subset(map, content) == negate {
-                    let mut f = expected_lines(index, Some(path), negate, "to contain", &Json::Object(content.clone()), None);
+                    let mut f = expected_lines(
+                        index,
+                        Some(path),
+                        negate,
+                        "to contain",
+                        &Json::Object(content.clone()),
+                        None,
+                    );
                     f.lines.push("Actual:".into());
                     f.lines.extend(yaml_block(actual));
                     v.merge(f);
@@ -463,7 +678,13 @@ fn check_document(a: &Assertion, index: usize, doc: &Json, test: &str, snapshots
                     }
                 }
             };
-            snapshot_verdict(snapshots, test, &SnapshotContent::Value(content), negate, Some(index))
+            snapshot_verdict(
+                snapshots,
+                test,
+                &SnapshotContent::Value(content),
+                negate,
+                Some(index),
+            )
         }
         // Handled per template in `check_target`.
         Check::HasDocuments { .. }

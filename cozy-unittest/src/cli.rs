@@ -43,7 +43,12 @@ pub struct TestArgs {
     #[arg(short = 'o', long = "output-file", value_name = "[TYPE] FILE", num_args = 1..=2)]
     pub output_file: Vec<String>,
     /// Report file type (only JUnit is supported).
-    #[arg(short = 't', long = "output-type", value_name = "TYPE", default_value = "JUnit")]
+    #[arg(
+        short = 't',
+        long = "output-type",
+        value_name = "TYPE",
+        default_value = "JUnit"
+    )]
     pub output_type: String,
     /// Colour the report.
     #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, default_value = "auto", default_missing_value = "always")]
@@ -94,12 +99,18 @@ impl TestArgs {
             _ => return Err(TestError::Usage("-o takes FILE or TYPE FILE".into())),
         };
         if charts.is_empty() {
-            return Err(TestError::Usage("give at least one chart or directory of charts".into()));
+            return Err(TestError::Usage(
+                "give at least one chart or directory of charts".into(),
+            ));
         }
         let junit = match junit {
             None => None,
             Some((kind, file)) if is_report_type(&kind) => Some(file),
-            Some((kind, _)) => return Err(TestError::Usage(format!("unsupported report type `{kind}`; only JUnit is supported"))),
+            Some((kind, _)) => {
+                return Err(TestError::Usage(format!(
+                    "unsupported report type `{kind}`; only JUnit is supported"
+                )))
+            }
         };
         Ok(TestOptions {
             charts,
@@ -138,7 +149,11 @@ pub fn run(opts: &TestOptions, out: &mut dyn Write) -> Result<TestSummary, TestE
 }
 
 /// Run with any renderer, printing the report to `out`.
-pub fn run_with<R: Renderer>(renderer: &R, opts: &TestOptions, out: &mut dyn Write) -> Result<RunReport, TestError> {
+pub fn run_with<R: Renderer>(
+    renderer: &R,
+    opts: &TestOptions,
+    out: &mut dyn Write,
+) -> Result<RunReport, TestError> {
     let started = Instant::now();
     let charts = find_charts(&opts.charts)?;
     let mut work = Vec::new();
@@ -149,19 +164,38 @@ pub fn run_with<R: Renderer>(renderer: &R, opts: &TestOptions, out: &mut dyn Wri
         }
     }
     if work.is_empty() {
-        return Err(TestError::NoSuites { paths: opts.charts.iter().map(|p| display_path(p)).collect() });
+        return Err(TestError::NoSuites {
+            paths: opts.charts.iter().map(|p| display_path(p)).collect(),
+        });
     }
-    let settings = RunSettings { snapshot_mode: opts.snapshot_mode, strict: opts.strict, jobs: opts.jobs };
+    let settings = RunSettings {
+        snapshot_mode: opts.snapshot_mode,
+        strict: opts.strict,
+        jobs: opts.jobs,
+    };
     let (outcomes, stats) = run_charts(renderer, &work, &settings);
     let summary = TestSummary::of(&outcomes);
-    let style = ReportStyle { color: opts.color, quiet: opts.quiet };
-    let io = |e: std::io::Error| TestError::Write { path: PathBuf::from("<output>"), reason: e.to_string() };
+    let style = ReportStyle {
+        color: opts.color,
+        quiet: opts.quiet,
+    };
+    let io = |e: std::io::Error| TestError::Write {
+        path: PathBuf::from("<output>"),
+        reason: e.to_string(),
+    };
     write_charts(out, &outcomes, style).map_err(io)?;
     if let Some(path) = &opts.junit {
-        write_atomic(path, &to_junit(&outcomes)).map_err(|e| TestError::Write { path: path.clone(), reason: e.to_string() })?;
+        write_atomic(path, &to_junit(&outcomes)).map_err(|e| TestError::Write {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     }
     write_summary(out, &summary, started.elapsed()).map_err(io)?;
-    Ok(RunReport { summary, stats, charts: outcomes })
+    Ok(RunReport {
+        summary,
+        stats,
+        charts: outcomes,
+    })
 }
 
 /// The whole command: 0 when every test passed, 1 on any failure, 2 on usage or internal errors.
@@ -198,7 +232,10 @@ mod tests {
     fn opts(argv: &[&str]) -> Result<TestOptions, TestError> {
         let mut full = vec!["test"];
         full.extend_from_slice(argv);
-        Cli::try_parse_from(full).map_err(|e| TestError::Usage(e.to_string()))?.args.into_options(false)
+        Cli::try_parse_from(full)
+            .map_err(|e| TestError::Usage(e.to_string()))?
+            .args
+            .into_options(false)
     }
 
     #[test]
@@ -209,17 +246,42 @@ mod tests {
         let o = opts(&["chart", "-o", "out.xml", "-t", "JUnit"]).unwrap();
         assert_eq!(o.junit, Some(PathBuf::from("out.xml")));
         let o = opts(&["-o", "out.xml", "chart"]).unwrap();
-        assert_eq!((o.junit, o.charts), (Some(PathBuf::from("out.xml")), vec![PathBuf::from("chart")]));
-        assert!(opts(&["-o", "x.xml", "-t", "NUnit", "c"]).unwrap_err().to_string().contains("only JUnit"));
-        assert!(opts(&["-o", "x.xml"]).unwrap_err().to_string().contains("at least one chart"));
+        assert_eq!(
+            (o.junit, o.charts),
+            (Some(PathBuf::from("out.xml")), vec![PathBuf::from("chart")])
+        );
+        assert!(opts(&["-o", "x.xml", "-t", "NUnit", "c"])
+            .unwrap_err()
+            .to_string()
+            .contains("only JUnit"));
+        assert!(opts(&["-o", "x.xml"])
+            .unwrap_err()
+            .to_string()
+            .contains("at least one chart"));
     }
 
     #[test]
     fn snapshot_modes_and_flags() {
-        assert_eq!(opts(&["-u", "c"]).unwrap().snapshot_mode, SnapshotMode::Update);
-        assert_eq!(opts(&["--ci", "c"]).unwrap().snapshot_mode, SnapshotMode::Ci);
+        assert_eq!(
+            opts(&["-u", "c"]).unwrap().snapshot_mode,
+            SnapshotMode::Update
+        );
+        assert_eq!(
+            opts(&["--ci", "c"]).unwrap().snapshot_mode,
+            SnapshotMode::Ci
+        );
         assert!(opts(&["--ci", "-u", "c"]).is_err());
-        let o = opts(&["-f", "tests/a_*.yaml", "-q", "--strict", "--color", "-j", "3", "c"]).unwrap();
+        let o = opts(&[
+            "-f",
+            "tests/a_*.yaml",
+            "-q",
+            "--strict",
+            "--color",
+            "-j",
+            "3",
+            "c",
+        ])
+        .unwrap();
         assert_eq!(o.file_patterns, vec!["tests/a_*.yaml".to_string()]);
         assert!(o.quiet && o.strict && o.color);
         assert_eq!(o.jobs, 3);

@@ -10,9 +10,13 @@ pub fn values_equal(a: &Json, b: &Json) -> bool {
             (Some(i), Some(j)) => i == j,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
         }
         _ => a == b,
     }
@@ -89,7 +93,9 @@ pub fn type_matches(v: &Json, wanted: &str) -> bool {
 
 /// Every key of `content` is in `actual` with an equal value (top level only, as helm-unittest).
 pub fn is_subset(actual: &Map<String, Json>, content: &Map<String, Json>) -> bool {
-    content.iter().all(|(k, v)| actual.get(k).is_some_and(|a| values_equal(a, v)))
+    content
+        .iter()
+        .all(|(k, v)| actual.get(k).is_some_and(|a| values_equal(a, v)))
 }
 
 /// `contains` item matching: with `any`, a map item matches when it holds the content's keys.
@@ -118,7 +124,14 @@ mod tests {
 
     #[test]
     fn emptiness_and_types() {
-        for v in [json!(null), json!(""), json!(0), json!([]), json!({}), json!(false)] {
+        for v in [
+            json!(null),
+            json!(""),
+            json!(0),
+            json!([]),
+            json!({}),
+            json!(false),
+        ] {
             assert!(is_empty_value(&v), "{v}");
         }
         assert!(!is_empty_value(&json!(" ")));

@@ -14,7 +14,8 @@ pub fn unified(expected: &str, actual: &str) -> String {
     let changed: Vec<bool> = ops.iter().map(|(tag, _)| *tag != ' ').collect();
     let mut last_printed: Option<usize> = None;
     for (i, (tag, line)) in ops.iter().enumerate() {
-        let near = changed[i] || (i > 0 && changed[i - 1]) || changed.get(i + 1).copied().unwrap_or(false);
+        let near =
+            changed[i] || (i > 0 && changed[i - 1]) || changed.get(i + 1).copied().unwrap_or(false);
         if !near {
             continue;
         }
@@ -43,7 +44,11 @@ fn line_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(char, &'a str)> {
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j) = (0, 0);

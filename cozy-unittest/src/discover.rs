@@ -17,7 +17,10 @@ const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", "__snapshot__"];
 pub fn find_charts(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| TestError::Io { path: path.clone(), source: e })?;
+        let meta = std::fs::metadata(path).map_err(|e| TestError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
         if !meta.is_dir() {
             return Err(TestError::NotAChart { path: path.clone() });
         }
@@ -38,11 +41,17 @@ fn walk_for_charts(dir: &FsPath, out: &mut Vec<PathBuf>) -> Result<(), TestError
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| TestError::Io { path: dir.to_path_buf(), source: e })?
+        .map_err(|e| TestError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
         .filter(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             !name.starts_with('.') && !SKIP_DIRS.contains(&name.as_str())
         })
         .collect();
@@ -56,20 +65,35 @@ fn walk_for_charts(dir: &FsPath, out: &mut Vec<PathBuf>) -> Result<(), TestError
 /// Suite files of a chart matching `patterns` (relative to the chart directory), sorted.
 pub fn find_suites(chart: &FsPath, patterns: &[String]) -> Result<Vec<PathBuf>, TestError> {
     let default = [DEFAULT_PATTERN.to_string()];
-    let patterns = if patterns.is_empty() { &default[..] } else { patterns };
+    let patterns = if patterns.is_empty() {
+        &default[..]
+    } else {
+        patterns
+    };
     let mut files = Vec::new();
     collect_files(chart, chart, &mut files)?;
     let mut out: Vec<PathBuf> = files
         .into_iter()
-        .filter(|(rel, _)| patterns.iter().any(|p| glob_match(p.trim_start_matches("./"), rel)))
+        .filter(|(rel, _)| {
+            patterns
+                .iter()
+                .any(|p| glob_match(p.trim_start_matches("./"), rel))
+        })
         .map(|(_, abs)| abs)
         .collect();
     out.sort();
     Ok(out)
 }
 
-fn collect_files(root: &FsPath, dir: &FsPath, out: &mut Vec<(String, PathBuf)>) -> Result<(), TestError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| TestError::Io { path: dir.to_path_buf(), source: e })?;
+fn collect_files(
+    root: &FsPath,
+    dir: &FsPath,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), TestError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| TestError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -83,7 +107,11 @@ fn collect_files(root: &FsPath, dir: &FsPath, out: &mut Vec<(String, PathBuf)>) 
             }
             collect_files(root, &path, out)?;
         } else {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, path));
         }
     }

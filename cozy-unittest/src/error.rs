@@ -23,10 +23,22 @@ pub struct SuiteError {
 }
 
 impl SuiteError {
-    pub fn new(file: impl Into<PathBuf>, location: impl Into<String>, reason: impl Into<String>) -> SuiteError {
+    pub fn new(
+        file: impl Into<PathBuf>,
+        location: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> SuiteError {
         let location = location.into();
-        let location = if location.is_empty() { location } else { format!("{location}: ") };
-        SuiteError { file: file.into(), location, reason: reason.into() }
+        let location = if location.is_empty() {
+            location
+        } else {
+            format!("{location}: ")
+        };
+        SuiteError {
+            file: file.into(),
+            location,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -34,7 +46,10 @@ impl SuiteError {
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no test suites found under {}; suites are `tests/*_test.yaml` inside a chart (use -f to choose other files)", .paths.join(", "))]
     NoSuites { paths: Vec<String> },
     #[error("{path}: not a chart (no Chart.yaml) and no charts below it")]

@@ -14,14 +14,21 @@ fn matches_from(p: &[char], t: &[char]) -> bool {
     }
     if p.len() >= 2 && p[0] == '*' && p[1] == '*' {
         // `**/` may also match nothing at all.
-        let rest = if p.get(2) == Some(&'/') { &p[3..] } else { &p[2..] };
+        let rest = if p.get(2) == Some(&'/') {
+            &p[3..]
+        } else {
+            &p[2..]
+        };
         if matches_from(rest, t) {
             return true;
         }
-        return (0..t.len()).any(|i| matches_from(&p[2..], &t[i + 1..]) || matches_from(rest, &t[i + 1..]));
+        return (0..t.len())
+            .any(|i| matches_from(&p[2..], &t[i + 1..]) || matches_from(rest, &t[i + 1..]));
     }
     match p[0] {
-        '*' => (0..=t.len()).take_while(|&i| i == 0 || t[i - 1] != '/').any(|i| matches_from(&p[1..], &t[i..])),
+        '*' => (0..=t.len())
+            .take_while(|&i| i == 0 || t[i - 1] != '/')
+            .any(|i| matches_from(&p[1..], &t[i..])),
         '?' => !t.is_empty() && t[0] != '/' && matches_from(&p[1..], &t[1..]),
         c => !t.is_empty() && t[0] == c && matches_from(&p[1..], &t[1..]),
     }

@@ -55,10 +55,18 @@ pub fn to_junit(charts: &[ChartOutcome]) -> String {
                 escape(&suite.file.display().to_string())
             );
             if let Some(err) = &suite.error {
-                let _ = writeln!(body, "    <error message=\"suite error\">{}</error>", escape(err));
+                let _ = writeln!(
+                    body,
+                    "    <error message=\"suite error\">{}</error>",
+                    escape(err)
+                );
             }
             for p in &problems {
-                let _ = writeln!(body, "    <error message=\"snapshot\">{}</error>", escape(p));
+                let _ = writeln!(
+                    body,
+                    "    <error message=\"snapshot\">{}</error>",
+                    escape(p)
+                );
             }
             for test in &suite.tests {
                 let _ = write!(
@@ -69,7 +77,11 @@ pub fn to_junit(charts: &[ChartOutcome]) -> String {
                     test.duration.as_secs_f64()
                 );
                 if let Some(reason) = &test.skipped {
-                    let _ = writeln!(body, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(reason));
+                    let _ = writeln!(
+                        body,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape(reason)
+                    );
                 } else if test.passed {
                     let _ = writeln!(body, "/>");
                 } else {
@@ -83,8 +95,17 @@ pub fn to_junit(charts: &[ChartOutcome]) -> String {
                             let _ = writeln!(detail, "\t{l}");
                         }
                     }
-                    let failed_names: Vec<String> = test.asserts.iter().filter(|a| !a.passed).map(|a| a.name.clone()).collect();
-                    let message = if failed_names.is_empty() { "test failed".to_string() } else { format!("failed: {}", failed_names.join(", ")) };
+                    let failed_names: Vec<String> = test
+                        .asserts
+                        .iter()
+                        .filter(|a| !a.passed)
+                        .map(|a| a.name.clone())
+                        .collect();
+                    let message = if failed_names.is_empty() {
+                        "test failed".to_string()
+                    } else {
+                        format!("failed: {}", failed_names.join(", "))
+                    };
                     let _ = writeln!(
                         body,
                         ">\n      <failure message=\"{}\" type=\"assertion\">{}</failure>\n    </testcase>",
@@ -113,7 +134,14 @@ mod tests {
             file: "tests/d_test.yaml".into(),
             error: None,
             tests: vec![
-                TestOutcome { it: "ok".into(), passed: true, skipped: None, error: None, asserts: vec![], duration: Default::default() },
+                TestOutcome {
+                    it: "ok".into(),
+                    passed: true,
+                    skipped: None,
+                    error: None,
+                    asserts: vec![],
+                    duration: Default::default(),
+                },
                 TestOutcome {
                     it: "bad & sad".into(),
                     passed: false,
@@ -133,9 +161,19 @@ mod tests {
             snapshot: Default::default(),
             duration: Default::default(),
         };
-        let chart = ChartOutcome { name: "web".into(), dir: "c".into(), error: None, suites: vec![suite] };
+        let chart = ChartOutcome {
+            name: "web".into(),
+            dir: "c".into(),
+            error: None,
+            suites: vec![suite],
+        };
         let xml = to_junit(&[chart]);
-        assert!(xml.contains("<testsuites name=\"cozy-render test\" tests=\"2\" failures=\"1\" errors=\"0\""), "{xml}");
+        assert!(
+            xml.contains(
+                "<testsuites name=\"cozy-render test\" tests=\"2\" failures=\"1\" errors=\"0\""
+            ),
+            "{xml}"
+        );
         assert!(xml.contains("name=\"deploy &lt;x&gt;\""));
         assert!(xml.contains("<testcase name=\"bad &amp; sad\""));
         assert!(xml.contains("<failure message=\"failed: equal\" type=\"assertion\">- asserts[0] `equal` fail\n\tPath:\ta\n</failure>"), "{xml}");

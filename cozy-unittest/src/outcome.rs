@@ -63,7 +63,9 @@ impl SuiteOutcome {
     }
 
     pub fn passed(&self) -> bool {
-        self.error.is_none() && self.tests.iter().all(|t| t.passed) && self.snapshot_problems().is_empty()
+        self.error.is_none()
+            && self.tests.iter().all(|t| t.passed)
+            && self.snapshot_problems().is_empty()
     }
 }
 

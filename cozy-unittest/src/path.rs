@@ -32,7 +32,10 @@ impl Path {
     /// Parse a path; the error names the path and the character position at fault.
     pub fn parse(text: &str) -> Result<Path, PathError> {
         let segments = parse_segments(text)?;
-        Ok(Path { text: text.to_string(), segments })
+        Ok(Path {
+            text: text.to_string(),
+            segments,
+        })
     }
 
     /// Every value the path reaches in `doc`, in document order.
@@ -75,7 +78,11 @@ fn step<'a>(value: &'a Json, segment: &Segment, out: &mut Vec<&'a Json>) {
 }
 
 fn parse_segments(text: &str) -> Result<Vec<Segment>, PathError> {
-    let err = |pos: usize, reason: &str| PathError { path: text.to_string(), position: pos, reason: reason.to_string() };
+    let err = |pos: usize, reason: &str| PathError {
+        path: text.to_string(),
+        position: pos,
+        reason: reason.to_string(),
+    };
     let chars: Vec<char> = text.chars().collect();
     let mut segments = Vec::new();
     let mut i = 0;
@@ -95,7 +102,12 @@ fn parse_segments(text: &str) -> Result<Vec<Segment>, PathError> {
                 let close = find_bracket_end(&chars, i).ok_or_else(|| err(i, "unclosed `[`"))?;
                 let inner: String = chars[i + 1..close].iter().collect();
                 let inner = inner.trim();
-                segments.push(parse_bracket(inner).ok_or_else(|| err(i + 1, "expected a number, `*` or a quoted key inside `[...]`"))?);
+                segments.push(parse_bracket(inner).ok_or_else(|| {
+                    err(
+                        i + 1,
+                        "expected a number, `*` or a quoted key inside `[...]`",
+                    )
+                })?);
                 i = close + 1;
                 expect_key = false;
             }
@@ -241,7 +253,12 @@ mod tests {
     use serde_json::json;
 
     fn resolve(path: &str, doc: &Json) -> Vec<Json> {
-        Path::parse(path).unwrap().resolve(doc).into_iter().cloned().collect()
+        Path::parse(path)
+            .unwrap()
+            .resolve(doc)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     #[test]
@@ -256,9 +273,21 @@ mod tests {
     #[test]
     fn quoted_keys_with_dots_and_slashes() {
         let doc = json!({"metadata": {"annotations": {"kubernetes.io/ingress.class": "nginx", "it's": 1}}});
-        assert_eq!(resolve(r#"metadata.annotations["kubernetes.io/ingress.class"]"#, &doc), vec![json!("nginx")]);
-        assert_eq!(resolve("metadata.annotations['kubernetes.io/ingress.class']", &doc), vec![json!("nginx")]);
-        assert_eq!(resolve(r"metadata.annotations['it\'s']", &doc), vec![json!(1)]);
+        assert_eq!(
+            resolve(
+                r#"metadata.annotations["kubernetes.io/ingress.class"]"#,
+                &doc
+            ),
+            vec![json!("nginx")]
+        );
+        assert_eq!(
+            resolve("metadata.annotations['kubernetes.io/ingress.class']", &doc),
+            vec![json!("nginx")]
+        );
+        assert_eq!(
+            resolve(r"metadata.annotations['it\'s']", &doc),
+            vec![json!(1)]
+        );
     }
 
     #[test]
@@ -269,10 +298,16 @@ mod tests {
 
     #[test]
     fn wildcards_fan_out() {
-        let doc = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}, "m": {"x": 1, "y": 2}});
-        assert_eq!(resolve("spec.containers[*].name", &doc), vec![json!("a"), json!("b")]);
+        let doc =
+            json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}, "m": {"x": 1, "y": 2}});
+        assert_eq!(
+            resolve("spec.containers[*].name", &doc),
+            vec![json!("a"), json!("b")]
+        );
         assert_eq!(resolve("m.*", &doc).len(), 2);
-        assert!(Path::parse("spec.containers[*].name").unwrap().has_wildcard());
+        assert!(Path::parse("spec.containers[*].name")
+            .unwrap()
+            .has_wildcard());
     }
 
     #[test]
@@ -292,6 +327,9 @@ mod tests {
         assert_eq!(v, json!({"a": {"b": [null, {"c": "x"}]}}));
         let mut base = json!({"a": {"b": [{"c": "keep"}, {"d": 1}], "e": 2}});
         merge_into(&mut base, v);
-        assert_eq!(base, json!({"a": {"b": [{"c": "keep"}, {"d": 1, "c": "x"}], "e": 2}}));
+        assert_eq!(
+            base,
+            json!({"a": {"b": [{"c": "keep"}, {"d": 1, "c": "x"}], "e": 2}})
+        );
     }
 }

@@ -67,7 +67,11 @@ impl RenderFailure {
     /// Locate a failure message of chart `chart_name`.
     pub fn from_message(chart_name: &str, message: &str) -> RenderFailure {
         let (template, detail) = locate(chart_name, message);
-        RenderFailure { message: message.to_string(), template, detail }
+        RenderFailure {
+            message: message.to_string(),
+            template,
+            detail,
+        }
     }
 
     /// Whether the failure happened in a shared definition (`_helpers.tpl`) or could not be
@@ -75,7 +79,10 @@ impl RenderFailure {
     pub fn applies_everywhere(&self) -> bool {
         match &self.template {
             None => true,
-            Some(t) => t.rsplit('/').next().is_some_and(|base| base.starts_with('_')),
+            Some(t) => t
+                .rsplit('/')
+                .next()
+                .is_some_and(|base| base.starts_with('_')),
         }
     }
 }
@@ -106,7 +113,10 @@ fn locate(chart_name: &str, message: &str) -> (Option<String>, String) {
     };
     let file = caps.get(1).map(|m| m.as_str()).unwrap_or_default();
     let end = caps.get(0).map(|m| m.end()).unwrap_or(0);
-    let template = file.strip_prefix(&format!("{chart_name}/")).unwrap_or(file).to_string();
+    let template = file
+        .strip_prefix(&format!("{chart_name}/"))
+        .unwrap_or(file)
+        .to_string();
     let detail = if let Some((_, rest)) = message.split_once('\n') {
         rest.to_string()
     } else {
@@ -128,7 +138,9 @@ fn locate(chart_name: &str, message: &str) -> (Option<String>, String) {
 
 fn location_regex() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"([^\s():]+/templates/[^\s():]+):(\d+):(\d+)").expect("static regex"))
+    RE.get_or_init(|| {
+        regex::Regex::new(r"([^\s():]+/templates/[^\s():]+):(\d+):(\d+)").expect("static regex")
+    })
 }
 
 #[cfg(test)]
@@ -137,7 +149,10 @@ mod tests {
 
     #[test]
     fn fail_messages_yield_the_text_after_the_location() {
-        let f = RenderFailure::from_message("web", "execution error at (web/templates/deploy.yaml:3:4): image.tag is required");
+        let f = RenderFailure::from_message(
+            "web",
+            "execution error at (web/templates/deploy.yaml:3:4): image.tag is required",
+        );
         assert_eq!(f.template.as_deref(), Some("templates/deploy.yaml"));
         assert_eq!(f.detail, "image.tag is required");
         assert!(!f.applies_everywhere());
@@ -145,7 +160,10 @@ mod tests {
 
     #[test]
     fn messages_with_colons_keep_them() {
-        let f = RenderFailure::from_message("web", "execution error at (web/templates/a.yaml:1:2): bad value: x: y");
+        let f = RenderFailure::from_message(
+            "web",
+            "execution error at (web/templates/a.yaml:1:2): bad value: x: y",
+        );
         assert_eq!(f.detail, "bad value: x: y");
     }
 
@@ -160,23 +178,38 @@ mod tests {
 
     #[test]
     fn partials_and_unlocated_errors_apply_everywhere() {
-        let f = RenderFailure::from_message("web", "execution error at (web/templates/_helpers.tpl:1:2): boom");
+        let f = RenderFailure::from_message(
+            "web",
+            "execution error at (web/templates/_helpers.tpl:1:2): boom",
+        );
         assert!(f.applies_everywhere());
-        let f = RenderFailure::from_message("web", "values don't meet the schema: replicas must be an integer");
+        let f = RenderFailure::from_message(
+            "web",
+            "values don't meet the schema: replicas must be an integer",
+        );
         assert_eq!(f.template, None);
-        assert_eq!(f.detail, "values don't meet the schema: replicas must be an integer");
+        assert_eq!(
+            f.detail,
+            "values don't meet the schema: replicas must be an integer"
+        );
     }
 
     #[test]
     fn subchart_locations_are_relative_to_the_parent() {
-        let f = RenderFailure::from_message("top", "execution error at (top/charts/sub/templates/x.yaml:1:1): no");
+        let f = RenderFailure::from_message(
+            "top",
+            "execution error at (top/charts/sub/templates/x.yaml:1:1): no",
+        );
         assert_eq!(f.template.as_deref(), Some("charts/sub/templates/x.yaml"));
         assert_eq!(f.detail, "no");
     }
 
     #[test]
     fn multi_line_messages_keep_the_lines_after_the_first() {
-        let f = RenderFailure::from_message("web", "execution error at (web/templates/a.yaml:1:2): first\nsecond\nthird");
+        let f = RenderFailure::from_message(
+            "web",
+            "execution error at (web/templates/a.yaml:1:2): first\nsecond\nthird",
+        );
         assert_eq!(f.detail, "second\nthird");
     }
 }

@@ -26,19 +26,35 @@ fn paint(style: ReportStyle, code: &str, text: &str) -> String {
 /// Show a path relative to the working directory when it is below it.
 pub fn display_path(path: &FsPath) -> String {
     let cwd = std::env::current_dir().ok();
-    let shown = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()).unwrap_or(path);
+    let shown = cwd
+        .as_deref()
+        .and_then(|c| path.strip_prefix(c).ok())
+        .unwrap_or(path);
     shown.display().to_string()
 }
 
 /// Write the per-chart report.
-pub fn write_charts(out: &mut dyn Write, charts: &[ChartOutcome], style: ReportStyle) -> std::io::Result<()> {
+pub fn write_charts(
+    out: &mut dyn Write,
+    charts: &[ChartOutcome],
+    style: ReportStyle,
+) -> std::io::Result<()> {
     for chart in charts {
         if style.quiet && chart.passed() {
             continue;
         }
-        writeln!(out, "\n### Chart [ {} ] {}\n", chart.name, display_path(&chart.dir))?;
+        writeln!(
+            out,
+            "\n### Chart [ {} ] {}\n",
+            chart.name,
+            display_path(&chart.dir)
+        )?;
         if let Some(e) = &chart.error {
-            writeln!(out, " {} cannot load the chart", paint(style, "1;31", "FAIL"))?;
+            writeln!(
+                out,
+                " {} cannot load the chart",
+                paint(style, "1;31", "FAIL")
+            )?;
             for l in e.lines() {
                 writeln!(out, "\t{l}")?;
             }
@@ -51,7 +67,11 @@ pub fn write_charts(out: &mut dyn Write, charts: &[ChartOutcome], style: ReportS
     Ok(())
 }
 
-fn write_suite(out: &mut dyn Write, suite: &SuiteOutcome, style: ReportStyle) -> std::io::Result<()> {
+fn write_suite(
+    out: &mut dyn Write,
+    suite: &SuiteOutcome,
+    style: ReportStyle,
+) -> std::io::Result<()> {
     let passed = suite.passed();
     if style.quiet && passed {
         return Ok(());
@@ -102,7 +122,11 @@ fn write_suite(out: &mut dyn Write, suite: &SuiteOutcome, style: ReportStyle) ->
         }
     }
     if !suite.snapshot.obsolete.is_empty() && !suite.snapshot.obsolete_fails {
-        writeln!(out, "\t- obsolete snapshots: {} (`cozy-render test -u` removes them)", suite.snapshot.obsolete.join(", "))?;
+        writeln!(
+            out,
+            "\t- obsolete snapshots: {} (`cozy-render test -u` removes them)",
+            suite.snapshot.obsolete.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -118,22 +142,44 @@ fn counts(failed: usize, passed: usize, extra: &[(usize, &str)]) -> String {
             parts.push(format!("{n} {label}"));
         }
     }
-    let total = failed + passed + extra.iter().filter(|(_, l)| *l == "skipped").map(|(n, _)| n).sum::<usize>();
+    let total = failed
+        + passed
+        + extra
+            .iter()
+            .filter(|(_, l)| *l == "skipped")
+            .map(|(n, _)| n)
+            .sum::<usize>();
     parts.push(format!("{total} total"));
     parts.join(", ")
 }
 
 /// Write the summary block; its last line is exactly `N passed, N failed`.
-pub fn write_summary(out: &mut dyn Write, s: &TestSummary, elapsed: Duration) -> std::io::Result<()> {
+pub fn write_summary(
+    out: &mut dyn Write,
+    s: &TestSummary,
+    elapsed: Duration,
+) -> std::io::Result<()> {
     writeln!(out)?;
-    writeln!(out, "Charts:      {}", counts(s.charts_failed, s.charts_passed, &[]))?;
-    writeln!(out, "Test Suites: {}", counts(s.suites_failed, s.suites_passed, &[]))?;
+    writeln!(
+        out,
+        "Charts:      {}",
+        counts(s.charts_failed, s.charts_passed, &[])
+    )?;
+    writeln!(
+        out,
+        "Test Suites: {}",
+        counts(s.suites_failed, s.suites_passed, &[])
+    )?;
     writeln!(
         out,
         "Tests:       {} passed, {} failed, {}{} total",
         s.tests_passed,
         s.tests_failed,
-        if s.tests_skipped > 0 { format!("{} skipped, ", s.tests_skipped) } else { String::new() },
+        if s.tests_skipped > 0 {
+            format!("{} skipped, ", s.tests_skipped)
+        } else {
+            String::new()
+        },
         s.tests_passed + s.tests_failed + s.tests_skipped
     )?;
     writeln!(
@@ -142,7 +188,10 @@ pub fn write_summary(out: &mut dyn Write, s: &TestSummary, elapsed: Duration) ->
         counts(
             s.snapshots_failed,
             s.snapshots_passed,
-            &[(s.snapshots_written, "written"), (s.snapshots_obsolete, "obsolete")]
+            &[
+                (s.snapshots_written, "written"),
+                (s.snapshots_obsolete, "obsolete")
+            ]
         )
     )?;
     writeln!(out, "Time:        {:.3}s", elapsed.as_secs_f64())?;

@@ -43,7 +43,13 @@ struct RenderCache {
 }
 
 impl RenderCache {
-    fn get<R: Renderer>(&self, renderer: &R, chart_id: usize, chart: &R::Chart, request: &RenderRequest) -> Arc<RenderResult> {
+    fn get<R: Renderer>(
+        &self,
+        renderer: &R,
+        chart_id: usize,
+        chart: &R::Chart,
+        request: &RenderRequest,
+    ) -> Arc<RenderResult> {
         let slot = {
             let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             map.entry((chart_id, request.clone())).or_default().clone()
@@ -64,7 +70,11 @@ pub struct RunStats {
 }
 
 /// Run every suite of every chart; results keep the input order.
-pub fn run_charts<R: Renderer>(renderer: &R, charts: &[ChartSuites], settings: &RunSettings) -> (Vec<ChartOutcome>, RunStats) {
+pub fn run_charts<R: Renderer>(
+    renderer: &R,
+    charts: &[ChartSuites],
+    settings: &RunSettings,
+) -> (Vec<ChartOutcome>, RunStats) {
     // Load charts once, in parallel with nothing else: loading is cheap next to rendering.
     let loaded: Vec<Result<(R::Chart, String, Vec<String>), String>> = charts
         .iter()
@@ -82,11 +92,16 @@ pub fn run_charts<R: Renderer>(renderer: &R, charts: &[ChartSuites], settings: &
         .filter(|(i, _)| loaded[*i].is_ok())
         .flat_map(|(ci, c)| (0..c.suites.len()).map(move |si| (ci, si)))
         .collect();
-    let cache = RenderCache { entries: Mutex::new(HashMap::new()), renders: AtomicUsize::new(0) };
+    let cache = RenderCache {
+        entries: Mutex::new(HashMap::new()),
+        renders: AtomicUsize::new(0),
+    };
     let results: Vec<Mutex<Option<SuiteOutcome>>> = work.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let jobs = if settings.jobs == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         settings.jobs
     }
@@ -96,8 +111,17 @@ pub fn run_charts<R: Renderer>(renderer: &R, charts: &[ChartSuites], settings: &
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(ci, si)) = work.get(i) else { break };
-                let Ok((chart, name, templates)) = &loaded[ci] else { continue };
-                let env = ChartEnv { renderer, chart, chart_id: ci, name, templates, cache: &cache };
+                let Ok((chart, name, templates)) = &loaded[ci] else {
+                    continue;
+                };
+                let env = ChartEnv {
+                    renderer,
+                    chart,
+                    chart_id: ci,
+                    name,
+                    templates,
+                    cache: &cache,
+                };
                 let outcome = run_suite(&env, &charts[ci].suites[si], settings);
                 *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
             });
@@ -114,16 +138,30 @@ pub fn run_charts<R: Renderer>(renderer: &R, charts: &[ChartSuites], settings: &
         .zip(loaded.iter())
         .zip(by_chart)
         .map(|((c, l), suites)| match l {
-            Ok((_, name, _)) => ChartOutcome { name: name.clone(), dir: c.dir.clone(), error: None, suites },
+            Ok((_, name, _)) => ChartOutcome {
+                name: name.clone(),
+                dir: c.dir.clone(),
+                error: None,
+                suites,
+            },
             Err(e) => ChartOutcome {
-                name: c.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                name: c
+                    .dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 dir: c.dir.clone(),
                 error: Some(e.clone()),
                 suites,
             },
         })
         .collect();
-    (outcomes, RunStats { renders: cache.renders.load(Ordering::Relaxed) })
+    (
+        outcomes,
+        RunStats {
+            renders: cache.renders.load(Ordering::Relaxed),
+        },
+    )
 }
 
 /// What a suite needs from its chart.
@@ -147,9 +185,16 @@ fn suite_failure(file: &FsPath, name: String, error: String, started: Instant) -
     }
 }
 
-fn run_suite<R: Renderer>(env: &ChartEnv<R>, file: &FsPath, settings: &RunSettings) -> SuiteOutcome {
+fn run_suite<R: Renderer>(
+    env: &ChartEnv<R>,
+    file: &FsPath,
+    settings: &RunSettings,
+) -> SuiteOutcome {
     let started = Instant::now();
-    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let suite = match load_suite(file, settings.strict) {
         Ok(s) => s,
         Err(e) => return suite_failure(file, file_name, e.to_string(), started),
@@ -160,23 +205,44 @@ fn run_suite<R: Renderer>(env: &ChartEnv<R>, file: &FsPath, settings: &RunSettin
     } else {
         match resolve_templates(&suite.templates, env.templates) {
             Ok(t) => t,
-            Err(e) => return suite_failure(file, suite.name.clone(), format!("templates: {e}"), started),
+            Err(e) => {
+                return suite_failure(file, suite.name.clone(), format!("templates: {e}"), started)
+            }
         }
     };
     if !suite.exclude_templates.is_empty() {
         match resolve_templates(&suite.exclude_templates, env.templates) {
             Ok(excluded) => selection.retain(|t| !excluded.contains(t)),
-            Err(e) => return suite_failure(file, suite.name.clone(), format!("excludeTemplates: {e}"), started),
+            Err(e) => {
+                return suite_failure(
+                    file,
+                    suite.name.clone(),
+                    format!("excludeTemplates: {e}"),
+                    started,
+                )
+            }
         }
     }
     let mut snapshots = SnapshotSession::open(file, settings.snapshot_mode);
     let mut tests = Vec::new();
     for test in &suite.tests {
         let t0 = Instant::now();
-        let skip = suite.skip.clone().or_else(|| test.skip.clone()).or_else(|| suite.unsupported.clone()).or_else(|| test.unsupported.clone());
+        let skip = suite
+            .skip
+            .clone()
+            .or_else(|| test.skip.clone())
+            .or_else(|| suite.unsupported.clone())
+            .or_else(|| test.unsupported.clone());
         if let Some(reason) = skip {
             snapshots.keep_test(&test.it);
-            tests.push(TestOutcome { it: test.it.clone(), passed: true, skipped: Some(reason), error: None, asserts: Vec::new(), duration: t0.elapsed() });
+            tests.push(TestOutcome {
+                it: test.it.clone(),
+                passed: true,
+                skipped: Some(reason),
+                error: None,
+                asserts: Vec::new(),
+                duration: t0.elapsed(),
+            });
             continue;
         }
         let mut outcome = run_test(env, &suite, test, &selection, &mut snapshots);
@@ -184,35 +250,69 @@ fn run_suite<R: Renderer>(env: &ChartEnv<R>, file: &FsPath, settings: &RunSettin
         tests.push(outcome);
     }
     let snapshot = snapshots.finish();
-    SuiteOutcome { name: suite.name.clone(), file: file.to_path_buf(), error: None, tests, snapshot, duration: started.elapsed() }
+    SuiteOutcome {
+        name: suite.name.clone(),
+        file: file.to_path_buf(),
+        error: None,
+        tests,
+        snapshot,
+        duration: started.elapsed(),
+    }
 }
 
 /// The render request of one test.
-pub fn build_request(suite_file: &FsPath, settings: &RenderSettings, selection: &[String], all_templates: &[String]) -> RenderRequest {
+pub fn build_request(
+    suite_file: &FsPath,
+    settings: &RenderSettings,
+    selection: &[String],
+    all_templates: &[String],
+) -> RenderRequest {
     let mut set = Json::Object(Default::default());
     for (path, value) in &settings.set {
         merge_into(&mut set, build_set_value(path, value.clone()));
     }
-    let kube_version = match (&settings.capabilities.major_version, &settings.capabilities.minor_version) {
+    let kube_version = match (
+        &settings.capabilities.major_version,
+        &settings.capabilities.minor_version,
+    ) {
         (Some(major), Some(minor)) => Some(format!("v{major}.{minor}.0")),
         _ => None,
     };
-    let show_only = if selection.len() == all_templates.len() { Vec::new() } else { selection.to_vec() };
+    let show_only = if selection.len() == all_templates.len() {
+        Vec::new()
+    } else {
+        selection.to_vec()
+    };
     RenderRequest {
         render_notes: selection.iter().any(|t| is_notes(t)),
         show_only: show_only.into_iter().filter(|t| !is_notes(t)).collect(),
         values_files: settings.values.clone(),
         set_json: set.to_string(),
         set_origin: format!("{} (set)", suite_file.display()),
-        release_name: settings.release.name.clone().unwrap_or_else(|| "RELEASE-NAME".into()),
-        namespace: settings.release.namespace.clone().unwrap_or_else(|| "NAMESPACE".into()),
+        release_name: settings
+            .release
+            .name
+            .clone()
+            .unwrap_or_else(|| "RELEASE-NAME".into()),
+        namespace: settings
+            .release
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "NAMESPACE".into()),
         revision: settings.release.revision.unwrap_or(0),
         upgrade: settings.release.upgrade.unwrap_or(false),
         chart_version: settings.chart.version.clone(),
         app_version: settings.chart.app_version.clone(),
         kube_version,
-        api_versions: settings.capabilities.api_versions.clone().unwrap_or_default(),
-        cluster_objects_json: settings.cluster_objects.as_ref().map(|o| Json::Array(o.clone()).to_string()),
+        api_versions: settings
+            .capabilities
+            .api_versions
+            .clone()
+            .unwrap_or_default(),
+        cluster_objects_json: settings
+            .cluster_objects
+            .as_ref()
+            .map(|o| Json::Array(o.clone()).to_string()),
     }
 }
 
@@ -221,17 +321,35 @@ pub fn is_notes(template: &str) -> bool {
     template.rsplit('/').next() == Some("NOTES.txt")
 }
 
-fn run_test<R: Renderer>(env: &ChartEnv<R>, suite: &Suite, test: &TestCase, selection: &[String], snapshots: &mut SnapshotSession) -> TestOutcome {
+fn run_test<R: Renderer>(
+    env: &ChartEnv<R>,
+    suite: &Suite,
+    test: &TestCase,
+    selection: &[String],
+    snapshots: &mut SnapshotSession,
+) -> TestOutcome {
     let settings = RenderSettings::layered(&suite.settings, &test.settings);
-    let mut outcome = TestOutcome { it: test.it.clone(), passed: false, skipped: None, error: None, asserts: Vec::new(), duration: Default::default() };
+    let mut outcome = TestOutcome {
+        it: test.it.clone(),
+        passed: false,
+        skipped: None,
+        error: None,
+        asserts: Vec::new(),
+        duration: Default::default(),
+    };
     for v in &settings.values {
         if !v.is_file() {
-            outcome.error = Some(format!("values file {} does not exist (paths are relative to the suite file)", v.display()));
+            outcome.error = Some(format!(
+                "values file {} does not exist (paths are relative to the suite file)",
+                v.display()
+            ));
             return outcome;
         }
     }
     let request = build_request(&suite.file, &settings, selection, env.templates);
-    let result = env.cache.get(env.renderer, env.chart_id, env.chart, &request);
+    let result = env
+        .cache
+        .get(env.renderer, env.chart_id, env.chart, &request);
     let mut all_passed = true;
     for a in &test.asserts {
         let ao = run_assertion(env.name, a, test, selection, &result, snapshots);
@@ -250,7 +368,14 @@ fn run_assertion(
     result: &RenderResult,
     snapshots: &mut SnapshotSession,
 ) -> AssertOutcome {
-    let mut out = AssertOutcome { index: a.index, name: a.name.clone(), not: a.not, passed: false, skipped: false, lines: Vec::new() };
+    let mut out = AssertOutcome {
+        index: a.index,
+        name: a.name.clone(),
+        not: a.not,
+        passed: false,
+        skipped: false,
+        lines: Vec::new(),
+    };
     let names: Vec<String> = match (&a.template, test.templates.is_empty()) {
         (Some(t), _) => vec![t.clone()],
         (None, false) => test.templates.clone(),
@@ -293,34 +418,75 @@ fn rendered_checks(
     snapshots: &mut SnapshotSession,
 ) -> (Verdict, bool) {
     let index = a.document_index.or(test.document_index);
-    let selector = a.document_selector.as_ref().or(test.document_selector.as_ref());
-    let (index, selector) = if matches!(a.check, Check::HasDocuments { filter_aware: false, .. }) { (None, None) } else { (index, selector) };
+    let selector = a
+        .document_selector
+        .as_ref()
+        .or(test.document_selector.as_ref());
+    let (index, selector) = if matches!(
+        a.check,
+        Check::HasDocuments {
+            filter_aware: false,
+            ..
+        }
+    ) {
+        (None, None)
+    } else {
+        (index, selector)
+    };
     let selection = match select(rendered, targets, index, selector) {
         Ok(s) => s,
         Err(e) => {
             let mut lines = vec!["Error:".to_string()];
             lines.extend(block(&e));
-            return (Verdict { passed: false, lines }, false);
+            return (
+                Verdict {
+                    passed: false,
+                    lines,
+                },
+                false,
+            );
         }
     };
     let targets = match selection {
-        Selection::Skipped => return (Verdict { passed: true, lines: Vec::new() }, true),
+        Selection::Skipped => {
+            return (
+                Verdict {
+                    passed: true,
+                    lines: Vec::new(),
+                },
+                true,
+            )
+        }
         Selection::Targets(t) => t,
     };
     if targets.is_empty() {
         let v = if a.negate || matches!(a.check, Check::HasDocuments { count: 0, .. }) {
-            Verdict { passed: true, lines: Vec::new() }
+            Verdict {
+                passed: true,
+                lines: Vec::new(),
+            }
         } else {
-            Verdict { passed: false, lines: vec!["Error:".into(), "\tthe suite selects no template to assert".into()] }
+            Verdict {
+                passed: false,
+                lines: vec![
+                    "Error:".into(),
+                    "\tthe suite selects no template to assert".into(),
+                ],
+            }
         };
         return (v, false);
     }
-    let mut total = Verdict { passed: true, lines: Vec::new() };
+    let mut total = Verdict {
+        passed: true,
+        lines: Vec::new(),
+    };
     for target in &targets {
         let v = check_target(a, target, &test.it, snapshots);
         if !v.passed {
             total.passed = false;
-            total.lines.push(format!("Template:\t{chart_name}/{}", target.template));
+            total
+                .lines
+                .push(format!("Template:\t{chart_name}/{}", target.template));
             total.lines.extend(v.lines);
         }
     }
@@ -329,18 +495,36 @@ fn rendered_checks(
 
 fn failed_render(a: &Assertion, failure: &RenderFailure, targets: &[String]) -> Verdict {
     let mut lines = Vec::new();
-    let Check::FailedTemplate { error_message, error_pattern } = &a.check else {
+    let Check::FailedTemplate {
+        error_message,
+        error_pattern,
+    } = &a.check
+    else {
         lines.push("Error:".into());
         lines.push("\tthe chart failed to render:".into());
-        lines.extend(block(&failure.message).into_iter().map(|l| format!("\t{l}")));
-        return Verdict { passed: false, lines };
+        lines.extend(
+            block(&failure.message)
+                .into_iter()
+                .map(|l| format!("\t{l}")),
+        );
+        return Verdict {
+            passed: false,
+            lines,
+        };
     };
     if a.negate {
         lines.push("Expected NOT to fail, but the render failed with:".into());
         lines.extend(block(&failure.message));
-        return Verdict { passed: false, lines };
+        return Verdict {
+            passed: false,
+            lines,
+        };
     }
-    let relevant = failure.applies_everywhere() || failure.template.as_ref().is_some_and(|t| targets.contains(t));
+    let relevant = failure.applies_everywhere()
+        || failure
+            .template
+            .as_ref()
+            .is_some_and(|t| targets.contains(t));
     if !relevant {
         lines.push("Error:".into());
         lines.push(format!(
@@ -348,16 +532,30 @@ fn failed_render(a: &Assertion, failure: &RenderFailure, targets: &[String]) -> 
             failure.template.as_deref().unwrap_or("?"),
             targets.join(", ")
         ));
-        lines.extend(block(&failure.message).into_iter().map(|l| format!("\t{l}")));
-        return Verdict { passed: false, lines };
+        lines.extend(
+            block(&failure.message)
+                .into_iter()
+                .map(|l| format!("\t{l}")),
+        );
+        return Verdict {
+            passed: false,
+            lines,
+        };
     }
     let (ok, expected, what) = match (error_message, error_pattern) {
         (Some(m), _) => (failure.detail == *m, m.clone(), "to equal"),
-        (None, Some(p)) => (p.regex.is_match(&failure.detail) || p.regex.is_match(&failure.message), p.text.clone(), "to match"),
+        (None, Some(p)) => (
+            p.regex.is_match(&failure.detail) || p.regex.is_match(&failure.message),
+            p.text.clone(),
+            "to match",
+        ),
         (None, None) => (true, String::new(), ""),
     };
     if ok {
-        return Verdict { passed: true, lines };
+        return Verdict {
+            passed: true,
+            lines,
+        };
     }
     if let Some(t) = &failure.template {
         lines.push(format!("Template:\t{t}"));
@@ -366,5 +564,8 @@ fn failed_render(a: &Assertion, failure: &RenderFailure, targets: &[String]) -> 
     lines.extend(block(&expected));
     lines.push("Actual:".into());
     lines.extend(block(&failure.detail));
-    Verdict { passed: false, lines }
+    Verdict {
+        passed: false,
+        lines,
+    }
 }

@@ -36,12 +36,17 @@ pub fn resolve_templates(names: &[String], available: &[String]) -> Result<Vec<S
     for name in names {
         let wanted = normalize_template(name);
         let hits: Vec<&String> = if is_pattern(&wanted) {
-            available.iter().filter(|p| glob_match(&wanted, p)).collect()
+            available
+                .iter()
+                .filter(|p| glob_match(&wanted, p))
+                .collect()
         } else {
             available.iter().filter(|p| **p == wanted).collect()
         };
         if hits.is_empty() {
-            return Err(format!("template \"{wanted}\" not exists or not selected in test suite"));
+            return Err(format!(
+                "template \"{wanted}\" not exists or not selected in test suite"
+            ));
         }
         for h in hits {
             if !out.contains(h) {
@@ -49,7 +54,11 @@ pub fn resolve_templates(names: &[String], available: &[String]) -> Result<Vec<S
             }
         }
     }
-    let mut ordered: Vec<String> = available.iter().filter(|p| out.contains(p)).cloned().collect();
+    let mut ordered: Vec<String> = available
+        .iter()
+        .filter(|p| out.contains(p))
+        .cloned()
+        .collect();
     ordered.dedup();
     Ok(ordered)
 }
@@ -72,15 +81,27 @@ pub fn select<'a>(
     static EMPTY: std::sync::OnceLock<TemplateOutput> = std::sync::OnceLock::new();
     let mut targets = Vec::new();
     for t in templates {
-        let output = rendered.templates.get(t).unwrap_or_else(|| EMPTY.get_or_init(TemplateOutput::default));
+        let output = rendered
+            .templates
+            .get(t)
+            .unwrap_or_else(|| EMPTY.get_or_init(TemplateOutput::default));
         let docs: Vec<(usize, &Json)> = output.documents.iter().enumerate().collect();
-        targets.push(Target { template: t.clone(), output, docs });
+        targets.push(Target {
+            template: t.clone(),
+            output,
+            docs,
+        });
     }
     if let Some(sel) = selector {
         let mut total = 0;
         let mut kept = Vec::new();
         for mut target in targets {
-            target.docs.retain(|(_, doc)| sel.path.resolve(doc).iter().any(|v| values_equal(v, &sel.value)));
+            target.docs.retain(|(_, doc)| {
+                sel.path
+                    .resolve(doc)
+                    .iter()
+                    .any(|v| values_equal(v, &sel.value))
+            });
             total += target.docs.len();
             if target.docs.is_empty() {
                 if sel.skip_empty_templates {
@@ -134,30 +155,66 @@ mod tests {
         let mut c = RenderedChart::default();
         c.templates.insert(
             "templates/a.yaml".into(),
-            TemplateOutput { documents: vec![json!({"kind": "A", "n": 1}), json!({"kind": "B", "n": 2})], raw: None },
+            TemplateOutput {
+                documents: vec![json!({"kind": "A", "n": 1}), json!({"kind": "B", "n": 2})],
+                raw: None,
+            },
         );
-        c.templates.insert("templates/b.yaml".into(), TemplateOutput { documents: vec![json!({"kind": "B", "n": 3})], raw: None });
+        c.templates.insert(
+            "templates/b.yaml".into(),
+            TemplateOutput {
+                documents: vec![json!({"kind": "B", "n": 3})],
+                raw: None,
+            },
+        );
         c
     }
 
     fn sel(value: serde_json::Value, many: bool, skip: bool) -> DocumentSelector {
-        DocumentSelector { path: Path::parse("kind").unwrap(), value, match_many: many, skip_empty_templates: skip }
+        DocumentSelector {
+            path: Path::parse("kind").unwrap(),
+            value,
+            match_many: many,
+            skip_empty_templates: skip,
+        }
     }
 
     #[test]
     fn template_names_resolve_with_wildcards() {
-        let avail = vec!["templates/a.yaml".to_string(), "templates/b.yaml".into(), "templates/sub/c.yaml".into()];
-        assert_eq!(resolve_templates(&["b.yaml".into()], &avail).unwrap(), vec!["templates/b.yaml"]);
-        assert_eq!(resolve_templates(&["*.yaml".into()], &avail).unwrap().len(), 2);
-        assert_eq!(resolve_templates(&["templates/**".into()], &avail).unwrap().len(), 3);
+        let avail = vec![
+            "templates/a.yaml".to_string(),
+            "templates/b.yaml".into(),
+            "templates/sub/c.yaml".into(),
+        ];
+        assert_eq!(
+            resolve_templates(&["b.yaml".into()], &avail).unwrap(),
+            vec!["templates/b.yaml"]
+        );
+        assert_eq!(
+            resolve_templates(&["*.yaml".into()], &avail).unwrap().len(),
+            2
+        );
+        assert_eq!(
+            resolve_templates(&["templates/**".into()], &avail)
+                .unwrap()
+                .len(),
+            3
+        );
         let e = resolve_templates(&["nope.yaml".into()], &avail).unwrap_err();
-        assert_eq!(e, "template \"templates/nope.yaml\" not exists or not selected in test suite");
+        assert_eq!(
+            e,
+            "template \"templates/nope.yaml\" not exists or not selected in test suite"
+        );
     }
 
     #[test]
     fn document_index_picks_one_per_template() {
         let c = chart();
-        let Selection::Targets(t) = select(&c, &["templates/a.yaml".into()], Some(1), None).unwrap() else { panic!() };
+        let Selection::Targets(t) =
+            select(&c, &["templates/a.yaml".into()], Some(1), None).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(t[0].docs[0].1["n"], json!(2));
         let e = select(&c, &["templates/b.yaml".into()], Some(1), None).unwrap_err();
         assert!(e.contains("document index 1 is out of range"), "{e}");
@@ -169,7 +226,11 @@ mod tests {
         let all = vec!["templates/a.yaml".to_string(), "templates/b.yaml".into()];
         let e = select(&c, &all, None, Some(&sel(json!("B"), false, false))).unwrap_err();
         assert!(e.contains("matched 2 documents"), "{e}");
-        let Selection::Targets(t) = select(&c, &all, None, Some(&sel(json!("B"), true, false))).unwrap() else { panic!() };
+        let Selection::Targets(t) =
+            select(&c, &all, None, Some(&sel(json!("B"), true, false))).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(t.iter().map(|t| t.docs.len()).sum::<usize>(), 2);
     }
 
@@ -179,8 +240,15 @@ mod tests {
         let all = vec!["templates/a.yaml".to_string(), "templates/b.yaml".into()];
         let e = select(&c, &all, None, Some(&sel(json!("A"), false, false))).unwrap_err();
         assert!(e.contains("matched no document in templates/b.yaml"), "{e}");
-        let Selection::Targets(t) = select(&c, &all, None, Some(&sel(json!("A"), false, true))).unwrap() else { panic!() };
+        let Selection::Targets(t) =
+            select(&c, &all, None, Some(&sel(json!("A"), false, true))).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(t.len(), 1);
-        assert!(matches!(select(&c, &all, None, Some(&sel(json!("Z"), false, true))).unwrap(), Selection::Skipped));
+        assert!(matches!(
+            select(&c, &all, None, Some(&sel(json!("Z"), false, true))).unwrap(),
+            Selection::Skipped
+        ));
     }
 }

@@ -50,9 +50,16 @@ impl SnapshotContent {
 pub enum Compared {
     Matched,
     /// Differs from the stored text (accepted when updating).
-    Changed { stored: String, new: String, accepted: bool },
+    Changed {
+        stored: String,
+        new: String,
+        accepted: bool,
+    },
     /// Nothing stored yet (accepted when updating).
-    New { new: String, accepted: bool },
+    New {
+        new: String,
+        accepted: bool,
+    },
 }
 
 /// Summary of one snapshot file after its suite ran.
@@ -86,7 +93,10 @@ pub struct SnapshotSession {
 /// `tests/__snapshot__/<suite file name>.snap` for a suite file.
 pub fn snapshot_path(suite_file: &FsPath) -> PathBuf {
     let dir = suite_file.parent().unwrap_or(FsPath::new("."));
-    let name = suite_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = suite_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     dir.join("__snapshot__").join(format!("{name}.snap"))
 }
 
@@ -104,10 +114,16 @@ impl SnapshotSession {
         let (stored, load_error) = match std::fs::read_to_string(&file) {
             Ok(text) => match parse_entries(&text) {
                 Ok(e) => (e, None),
-                Err(e) => (SnapshotEntries::new(), Some(format!("{}: {e}", file.display()))),
+                Err(e) => (
+                    SnapshotEntries::new(),
+                    Some(format!("{}: {e}", file.display())),
+                ),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (SnapshotEntries::new(), None),
-            Err(e) => (SnapshotEntries::new(), Some(format!("{}: {e}", file.display()))),
+            Err(e) => (
+                SnapshotEntries::new(),
+                Some(format!("{}: {e}", file.display())),
+            ),
         };
         SnapshotSession {
             file,
@@ -140,14 +156,27 @@ impl SnapshotSession {
         let result = match stored {
             Some(old) if same_snapshot(&old, &new, content) => {
                 // Keep the stored text so formatting differences never rewrite the file.
-                self.current.entry(test.to_string()).or_default().insert(index, old);
+                self.current
+                    .entry(test.to_string())
+                    .or_default()
+                    .insert(index, old);
                 self.matched += 1;
                 return (index, Compared::Matched);
             }
-            Some(old) => Compared::Changed { stored: old, new: new.clone(), accepted },
-            None => Compared::New { new: new.clone(), accepted },
+            Some(old) => Compared::Changed {
+                stored: old,
+                new: new.clone(),
+                accepted,
+            },
+            None => Compared::New {
+                new: new.clone(),
+                accepted,
+            },
         };
-        self.current.entry(test.to_string()).or_default().insert(index, new);
+        self.current
+            .entry(test.to_string())
+            .or_default()
+            .insert(index, new);
         self.changed += 1;
         (index, result)
     }
@@ -155,18 +184,27 @@ impl SnapshotSession {
     /// Keep the stored entries of a test that did not run (skipped), so they are not obsolete.
     pub fn keep_test(&mut self, test: &str) {
         if let Some(entries) = self.stored.get(test) {
-            self.current.entry(test.to_string()).or_default().extend(entries.clone());
+            self.current
+                .entry(test.to_string())
+                .or_default()
+                .extend(entries.clone());
         }
     }
 
     /// Write files as the mode asks and report.
     pub fn finish(self) -> SnapshotReport {
-        let mut report = SnapshotReport { passed: self.matched, ..SnapshotReport::default() };
+        let mut report = SnapshotReport {
+            passed: self.matched,
+            ..SnapshotReport::default()
+        };
         if let Some(e) = &self.load_error {
             report.errors.push(e.clone());
         }
-        let current_keys: BTreeSet<(String, u32)> =
-            self.current.iter().flat_map(|(t, m)| m.keys().map(move |i| (t.clone(), *i))).collect();
+        let current_keys: BTreeSet<(String, u32)> = self
+            .current
+            .iter()
+            .flat_map(|(t, m)| m.keys().map(move |i| (t.clone(), *i)))
+            .collect();
         for (test, entries) in &self.stored {
             for index in entries.keys() {
                 if !current_keys.contains(&(test.clone(), *index)) {
@@ -185,11 +223,15 @@ impl SnapshotSession {
                         write_atomic(&self.file, &render_entries(&self.current))
                     };
                     if let Err(e) = write {
-                        report.errors.push(format!("cannot write {}: {e}", self.file.display()));
+                        report
+                            .errors
+                            .push(format!("cannot write {}: {e}", self.file.display()));
                     }
                 }
                 if let Err(e) = std::fs::remove_file(&pending).or_else(ignore_missing) {
-                    report.errors.push(format!("cannot remove {}: {e}", pending.display()));
+                    report
+                        .errors
+                        .push(format!("cannot remove {}: {e}", pending.display()));
                 }
                 report.obsolete.clear();
             }
@@ -198,10 +240,14 @@ impl SnapshotSession {
                 if self.changed > 0 {
                     match write_atomic(&pending, &render_entries(&self.current)) {
                         Ok(()) => report.pending_file = Some(pending),
-                        Err(e) => report.errors.push(format!("cannot write {}: {e}", pending.display())),
+                        Err(e) => report
+                            .errors
+                            .push(format!("cannot write {}: {e}", pending.display())),
                     }
                 } else if let Err(e) = std::fs::remove_file(&pending).or_else(ignore_missing) {
-                    report.errors.push(format!("cannot remove {}: {e}", pending.display()));
+                    report
+                        .errors
+                        .push(format!("cannot remove {}: {e}", pending.display()));
                 }
             }
             SnapshotMode::Ci => {
@@ -230,7 +276,9 @@ fn same_snapshot(stored: &str, new: &str, content: &SnapshotContent) -> bool {
     if stored == new || stored.trim_end() == new.trim_end() {
         return true;
     }
-    let Ok(back) = crate::yaml_in::parse_document(stored) else { return false };
+    let Ok(back) = crate::yaml_in::parse_document(stored) else {
+        return false;
+    };
     match content {
         SnapshotContent::Value(v) => values_equal(&back, v),
         SnapshotContent::Raw(s) => back.as_str() == Some(s.as_str()),
@@ -247,11 +295,17 @@ pub fn parse_entries(text: &str) -> Result<SnapshotEntries, String> {
         _ => return Err("expected a map of test names".into()),
     };
     for (test, entries) in map {
-        let entries = entries.as_object().ok_or_else(|| format!("`{test}`: expected a map of snapshot positions"))?;
+        let entries = entries
+            .as_object()
+            .ok_or_else(|| format!("`{test}`: expected a map of snapshot positions"))?;
         let mut by_index = BTreeMap::new();
         for (k, v) in entries {
-            let index: u32 = k.parse().map_err(|_| format!("`{test}`: `{k}` is not a snapshot position"))?;
-            let text = v.as_str().ok_or_else(|| format!("`{test}` #{k}: expected a string"))?;
+            let index: u32 = k
+                .parse()
+                .map_err(|_| format!("`{test}`: `{k}` is not a snapshot position"))?;
+            let text = v
+                .as_str()
+                .ok_or_else(|| format!("`{test}` #{k}: expected a string"))?;
             by_index.insert(index, text.to_string());
         }
         out.insert(test, by_index);
@@ -276,7 +330,10 @@ pub fn render_entries(entries: &SnapshotEntries) -> String {
 pub fn write_atomic(path: &FsPath, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(FsPath::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
@@ -297,10 +354,15 @@ mod tests {
     #[test]
     fn file_format_round_trips() {
         let mut e = SnapshotEntries::new();
-        e.entry("renders a service".into()).or_default().insert(1, "a: 1\nb:\n  - x\n".into());
+        e.entry("renders a service".into())
+            .or_default()
+            .insert(1, "a: 1\nb:\n  - x\n".into());
         e.entry("x: y".into()).or_default().insert(2, "z\n".into());
         let text = render_entries(&e);
-        assert!(text.starts_with("renders a service:\n  1: |\n    a: 1\n"), "{text}");
+        assert!(
+            text.starts_with("renders a service:\n  1: |\n    a: 1\n"),
+            "{text}"
+        );
         assert_eq!(parse_entries(&text).unwrap(), e);
     }
 
@@ -311,7 +373,13 @@ mod tests {
         let content = SnapshotContent::Value(json!({"kind": "Service"}));
 
         let mut s = SnapshotSession::open(&suite, SnapshotMode::Check);
-        assert!(matches!(s.compare("t", &content).1, Compared::New { accepted: false, .. }));
+        assert!(matches!(
+            s.compare("t", &content).1,
+            Compared::New {
+                accepted: false,
+                ..
+            }
+        ));
         let r = s.finish();
         assert_eq!(r.failed, 1);
         let pending = r.pending_file.unwrap();
@@ -322,10 +390,16 @@ mod tests {
         assert!(matches!(s.compare("t", &content).1, Compared::New { .. }));
         let r = s.finish();
         assert_eq!(r.failed, 1);
-        assert!(r.pending_file.is_some(), "ci reports the stale pending file");
+        assert!(
+            r.pending_file.is_some(),
+            "ci reports the stale pending file"
+        );
 
         let mut s = SnapshotSession::open(&suite, SnapshotMode::Update);
-        assert!(matches!(s.compare("t", &content).1, Compared::New { accepted: true, .. }));
+        assert!(matches!(
+            s.compare("t", &content).1,
+            Compared::New { accepted: true, .. }
+        ));
         let r = s.finish();
         assert_eq!(r.written, 1);
         assert!(snapshot_path(&suite).exists());
@@ -342,11 +416,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let suite = suite_in(dir.path());
         let file = snapshot_path(&suite);
-        write_atomic(&file, "t:\n  1: |\n    kind: Service\n  2: |\n    gone: true\nold:\n  1: |\n    x: 1\n").unwrap();
+        write_atomic(
+            &file,
+            "t:\n  1: |\n    kind: Service\n  2: |\n    gone: true\nold:\n  1: |\n    x: 1\n",
+        )
+        .unwrap();
 
         let mut s = SnapshotSession::open(&suite, SnapshotMode::Ci);
         let (_, c) = s.compare("t", &SnapshotContent::Value(json!({"kind": "Deployment"})));
-        let Compared::Changed { stored, new, .. } = c else { panic!("{c:?}") };
+        let Compared::Changed { stored, new, .. } = c else {
+            panic!("{c:?}")
+        };
         assert_eq!(stored, "kind: Service\n");
         assert_eq!(new, "kind: Deployment\n");
         let r = s.finish();
@@ -357,7 +437,10 @@ mod tests {
         s.compare("t", &SnapshotContent::Value(json!({"kind": "Deployment"})));
         let r = s.finish();
         assert!(r.obsolete.is_empty());
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), "t:\n  1: |\n    kind: Deployment\n");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "t:\n  1: |\n    kind: Deployment\n"
+        );
     }
 
     #[test]
@@ -365,7 +448,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let suite = suite_in(dir.path());
         // yaml.v3 quotes and indents differently; the values are the same.
-        write_atomic(&snapshot_path(&suite), "t:\n  1: |\n    a:\n    - 'x'\n    b: \"1\"\n").unwrap();
+        write_atomic(
+            &snapshot_path(&suite),
+            "t:\n  1: |\n    a:\n    - 'x'\n    b: \"1\"\n",
+        )
+        .unwrap();
         let mut s = SnapshotSession::open(&suite, SnapshotMode::Ci);
         let (_, c) = s.compare("t", &SnapshotContent::Value(json!({"a": ["x"], "b": "1"})));
         assert_eq!(c, Compared::Matched);
@@ -377,6 +464,9 @@ mod tests {
         let suite = suite_in(dir.path());
         write_atomic(&snapshot_path(&suite), "t:\n  one: x\n").unwrap();
         let s = SnapshotSession::open(&suite, SnapshotMode::Check);
-        assert!(s.load_error().unwrap().contains("`one` is not a snapshot position"));
+        assert!(s
+            .load_error()
+            .unwrap()
+            .contains("`one` is not a snapshot position"));
     }
 }

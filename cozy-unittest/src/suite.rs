@@ -133,45 +133,89 @@ pub struct Suite {
 }
 
 const SUITE_KEYS: &[&str] = &[
-    "suite", "templates", "excludeTemplates", "values", "set", "release", "capabilities", "chart",
-    "kubernetesProvider", "tests", "skip", "postRenderer",
+    "suite",
+    "templates",
+    "excludeTemplates",
+    "values",
+    "set",
+    "release",
+    "capabilities",
+    "chart",
+    "kubernetesProvider",
+    "tests",
+    "skip",
+    "postRenderer",
 ];
 const TEST_KEYS: &[&str] = &[
-    "it", "template", "templates", "documentIndex", "documentSelector", "values", "set", "release",
-    "capabilities", "chart", "kubernetesProvider", "asserts", "skip", "postRenderer",
+    "it",
+    "template",
+    "templates",
+    "documentIndex",
+    "documentSelector",
+    "values",
+    "set",
+    "release",
+    "capabilities",
+    "chart",
+    "kubernetesProvider",
+    "asserts",
+    "skip",
+    "postRenderer",
 ];
 
 /// Read and parse a suite file.
 pub fn load_suite(file: &FsPath, strict: bool) -> Result<Suite, SuiteError> {
-    let text = std::fs::read_to_string(file).map_err(|e| SuiteError::new(file, "", e.to_string()))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| SuiteError::new(file, "", e.to_string()))?;
     parse_suite(&text, file, strict)
 }
 
 /// Parse suite text; `file` names the suite in errors and anchors relative `values` paths.
 pub fn parse_suite(text: &str, file: &FsPath, strict: bool) -> Result<Suite, SuiteError> {
-    let doc = yaml_in::parse_document(text).map_err(|e| SuiteError::new(file, "", format!("not valid YAML: {e}")))?;
+    let doc = yaml_in::parse_document(text)
+        .map_err(|e| SuiteError::new(file, "", format!("not valid YAML: {e}")))?;
     let ctx = Ctx { file, strict };
     let root = ctx.object(&doc, "")?;
     ctx.check_keys(root, SUITE_KEYS, "")?;
     let dir = file.parent().unwrap_or(FsPath::new("."));
     let name = match root.get("suite") {
         Some(v) => ctx.string(v, "suite")?,
-        None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        None => file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let templates = ctx.string_list(root.get("templates"), "templates")?;
     let exclude_templates = ctx.string_list(root.get("excludeTemplates"), "excludeTemplates")?;
     let settings = ctx.settings(root, dir, "")?;
     let skip = ctx.skip(root.get("skip"), "skip")?;
-    let unsupported = root.get("postRenderer").map(|_| "postRenderer is not supported by cozy-render test".to_string());
-    let tests_value = root.get("tests").ok_or_else(|| SuiteError::new(file, "", "missing `tests` (a list of test jobs)"))?;
-    let tests_list = tests_value
-        .as_array()
-        .ok_or_else(|| SuiteError::new(file, "tests", format!("expected a list, got {}", kind_of(tests_value))))?;
+    let unsupported = root
+        .get("postRenderer")
+        .map(|_| "postRenderer is not supported by cozy-render test".to_string());
+    let tests_value = root
+        .get("tests")
+        .ok_or_else(|| SuiteError::new(file, "", "missing `tests` (a list of test jobs)"))?;
+    let tests_list = tests_value.as_array().ok_or_else(|| {
+        SuiteError::new(
+            file,
+            "tests",
+            format!("expected a list, got {}", kind_of(tests_value)),
+        )
+    })?;
     let mut tests = Vec::new();
     for (i, t) in tests_list.iter().enumerate() {
         tests.push(ctx.test(t, dir, &format!("tests[{i}]"))?);
     }
-    Ok(Suite { file: file.to_path_buf(), name, templates, exclude_templates, settings, tests, skip, unsupported })
+    Ok(Suite {
+        file: file.to_path_buf(),
+        name,
+        templates,
+        exclude_templates,
+        settings,
+        tests,
+        skip,
+        unsupported,
+    })
 }
 
 /// Human name of a JSON value's type, for error messages.
@@ -197,17 +241,30 @@ impl<'a> Ctx<'a> {
         SuiteError::new(self.file, location, reason)
     }
 
-    pub fn object<'v>(&self, v: &'v Json, location: &str) -> Result<&'v Map<String, Json>, SuiteError> {
-        v.as_object().ok_or_else(|| self.err(location, format!("expected a map, got {}", kind_of(v))))
+    pub fn object<'v>(
+        &self,
+        v: &'v Json,
+        location: &str,
+    ) -> Result<&'v Map<String, Json>, SuiteError> {
+        v.as_object()
+            .ok_or_else(|| self.err(location, format!("expected a map, got {}", kind_of(v))))
     }
 
-    pub fn check_keys(&self, map: &Map<String, Json>, known: &[&str], location: &str) -> Result<(), SuiteError> {
+    pub fn check_keys(
+        &self,
+        map: &Map<String, Json>,
+        known: &[&str],
+        location: &str,
+    ) -> Result<(), SuiteError> {
         if !self.strict {
             return Ok(());
         }
         for key in map.keys() {
             if !known.contains(&key.as_str()) {
-                return Err(self.err(location, format!("unknown key `{key}` (known: {})", known.join(", "))));
+                return Err(self.err(
+                    location,
+                    format!("unknown key `{key}` (known: {})", known.join(", ")),
+                ));
             }
         }
         Ok(())
@@ -218,11 +275,18 @@ impl<'a> Ctx<'a> {
             Json::String(s) => Ok(s.clone()),
             Json::Number(n) => Ok(n.to_string()),
             Json::Bool(b) => Ok(b.to_string()),
-            other => Err(self.err(location, format!("expected a string, got {}", kind_of(other)))),
+            other => Err(self.err(
+                location,
+                format!("expected a string, got {}", kind_of(other)),
+            )),
         }
     }
 
-    pub fn opt_string(&self, v: Option<&Json>, location: &str) -> Result<Option<String>, SuiteError> {
+    pub fn opt_string(
+        &self,
+        v: Option<&Json>,
+        location: &str,
+    ) -> Result<Option<String>, SuiteError> {
         match v {
             None | Some(Json::Null) => Ok(None),
             Some(v) => self.string(v, location).map(Some),
@@ -233,7 +297,10 @@ impl<'a> Ctx<'a> {
         match v {
             None | Some(Json::Null) => Ok(false),
             Some(Json::Bool(b)) => Ok(*b),
-            Some(other) => Err(self.err(location, format!("expected true or false, got {}", kind_of(other)))),
+            Some(other) => Err(self.err(
+                location,
+                format!("expected true or false, got {}", kind_of(other)),
+            )),
         }
     }
 
@@ -242,7 +309,10 @@ impl<'a> Ctx<'a> {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
             Some(Json::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
-            Some(other) => Err(self.err(location, format!("expected an integer, got {}", kind_of(other)))),
+            Some(other) => Err(self.err(
+                location,
+                format!("expected an integer, got {}", kind_of(other)),
+            )),
         }
     }
 
@@ -250,10 +320,15 @@ impl<'a> Ctx<'a> {
         match v {
             None | Some(Json::Null) => Ok(Vec::new()),
             Some(Json::String(s)) => Ok(vec![s.clone()]),
-            Some(Json::Array(items)) => {
-                items.iter().enumerate().map(|(i, item)| self.string(item, &format!("{location}[{i}]"))).collect()
-            }
-            Some(other) => Err(self.err(location, format!("expected a list of strings, got {}", kind_of(other)))),
+            Some(Json::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.string(item, &format!("{location}[{i}]")))
+                .collect(),
+            Some(other) => Err(self.err(
+                location,
+                format!("expected a list of strings, got {}", kind_of(other)),
+            )),
         }
     }
 
@@ -271,7 +346,10 @@ impl<'a> Ctx<'a> {
             Some(v) => {
                 let map = self.object(v, location)?;
                 let reason = self.opt_string(map.get("reason"), &format!("{location}.reason"))?;
-                let min = self.opt_string(map.get("minimumVersion"), &format!("{location}.minimumVersion"))?;
+                let min = self.opt_string(
+                    map.get("minimumVersion"),
+                    &format!("{location}.minimumVersion"),
+                )?;
                 match (reason, min) {
                     (Some(r), _) => Ok(Some(r)),
                     // A minimum plugin version says nothing about this runner: run the suite.
@@ -282,25 +360,50 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn selector(&self, v: Option<&Json>, location: &str) -> Result<Option<DocumentSelector>, SuiteError> {
+    pub fn selector(
+        &self,
+        v: Option<&Json>,
+        location: &str,
+    ) -> Result<Option<DocumentSelector>, SuiteError> {
         let Some(v) = v else { return Ok(None) };
         if v.is_null() {
             return Ok(None);
         }
         let map = self.object(v, location)?;
-        self.check_keys(map, &["path", "value", "matchMany", "skipEmptyTemplates"], location)?;
+        self.check_keys(
+            map,
+            &["path", "value", "matchMany", "skipEmptyTemplates"],
+            location,
+        )?;
         let path = self.path(map.get("path"), &format!("{location}.path"))?;
-        let value = map.get("value").cloned().ok_or_else(|| self.err(location, "missing `value`"))?;
+        let value = map
+            .get("value")
+            .cloned()
+            .ok_or_else(|| self.err(location, "missing `value`"))?;
         Ok(Some(DocumentSelector {
             path,
             value,
             match_many: self.bool(map.get("matchMany"), &format!("{location}.matchMany"))?,
-            skip_empty_templates: self.bool(map.get("skipEmptyTemplates"), &format!("{location}.skipEmptyTemplates"))?,
+            skip_empty_templates: self.bool(
+                map.get("skipEmptyTemplates"),
+                &format!("{location}.skipEmptyTemplates"),
+            )?,
         }))
     }
 
-    fn settings(&self, map: &Map<String, Json>, dir: &FsPath, prefix: &str) -> Result<RenderSettings, SuiteError> {
-        let at = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    fn settings(
+        &self,
+        map: &Map<String, Json>,
+        dir: &FsPath,
+        prefix: &str,
+    ) -> Result<RenderSettings, SuiteError> {
+        let at = |k: &str| {
+            if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            }
+        };
         let mut s = RenderSettings::default();
         for v in self.string_list(map.get("values"), &at("values"))? {
             let p = PathBuf::from(&v);
@@ -316,11 +419,21 @@ impl<'a> Ctx<'a> {
         }
         if let Some(r) = map.get("release").filter(|v| !v.is_null()) {
             let r = self.object(r, &at("release"))?;
-            self.check_keys(r, &["name", "namespace", "revision", "upgrade"], &at("release"))?;
-            s.release.name = self.opt_string(r.get("name"), &at("release.name"))?.filter(|n| !n.is_empty());
-            s.release.namespace = self.opt_string(r.get("namespace"), &at("release.namespace"))?.filter(|n| !n.is_empty());
+            self.check_keys(
+                r,
+                &["name", "namespace", "revision", "upgrade"],
+                &at("release"),
+            )?;
+            s.release.name = self
+                .opt_string(r.get("name"), &at("release.name"))?
+                .filter(|n| !n.is_empty());
+            s.release.namespace = self
+                .opt_string(r.get("namespace"), &at("release.namespace"))?
+                .filter(|n| !n.is_empty());
             s.release.revision = match self.int(r.get("revision"), &at("release.revision"))? {
-                Some(n) if n < 0 => return Err(self.err(&at("release.revision"), "must not be negative")),
+                Some(n) if n < 0 => {
+                    return Err(self.err(&at("release.revision"), "must not be negative"))
+                }
                 other => other.map(|n| n as u64),
             };
             s.release.upgrade = match r.get("upgrade") {
@@ -336,11 +449,18 @@ impl<'a> Ctx<'a> {
         }
         if let Some(c) = map.get("capabilities").filter(|v| !v.is_null()) {
             let c = self.object(c, &at("capabilities"))?;
-            self.check_keys(c, &["majorVersion", "minorVersion", "apiVersions"], &at("capabilities"))?;
-            s.capabilities.major_version = self.opt_string(c.get("majorVersion"), &at("capabilities.majorVersion"))?;
-            s.capabilities.minor_version = self.opt_string(c.get("minorVersion"), &at("capabilities.minorVersion"))?;
+            self.check_keys(
+                c,
+                &["majorVersion", "minorVersion", "apiVersions"],
+                &at("capabilities"),
+            )?;
+            s.capabilities.major_version =
+                self.opt_string(c.get("majorVersion"), &at("capabilities.majorVersion"))?;
+            s.capabilities.minor_version =
+                self.opt_string(c.get("minorVersion"), &at("capabilities.minorVersion"))?;
             if c.contains_key("apiVersions") {
-                s.capabilities.api_versions = Some(self.string_list(c.get("apiVersions"), &at("capabilities.apiVersions"))?);
+                s.capabilities.api_versions =
+                    Some(self.string_list(c.get("apiVersions"), &at("capabilities.apiVersions"))?);
             }
         }
         if let Some(p) = map.get("kubernetesProvider").filter(|v| !v.is_null()) {
@@ -350,14 +470,20 @@ impl<'a> Ctx<'a> {
                 None | Some(Json::Null) => Vec::new(),
                 Some(Json::Array(items)) => items.clone(),
                 Some(other) => {
-                    return Err(self.err(&at("kubernetesProvider.objects"), format!("expected a list, got {}", kind_of(other))))
+                    return Err(self.err(
+                        &at("kubernetesProvider.objects"),
+                        format!("expected a list, got {}", kind_of(other)),
+                    ))
                 }
             };
             for (i, o) in objects.iter().enumerate() {
                 let m = self.object(o, &at(&format!("kubernetesProvider.objects[{i}]")))?;
                 for key in ["apiVersion", "kind"] {
                     if !m.get(key).is_some_and(|v| v.is_string()) {
-                        return Err(self.err(&at(&format!("kubernetesProvider.objects[{i}]")), format!("missing `{key}`")));
+                        return Err(self.err(
+                            &at(&format!("kubernetesProvider.objects[{i}]")),
+                            format!("missing `{key}`"),
+                        ));
                     }
                 }
             }
@@ -369,30 +495,51 @@ impl<'a> Ctx<'a> {
     fn test(&self, v: &Json, dir: &FsPath, location: &str) -> Result<TestCase, SuiteError> {
         let map = self.object(v, location)?;
         self.check_keys(map, TEST_KEYS, location)?;
-        let it = self.opt_string(map.get("it"), &format!("{location}.it"))?.unwrap_or_else(|| location.to_string());
-        let mut templates = self.string_list(map.get("templates"), &format!("{location}.templates"))?;
+        let it = self
+            .opt_string(map.get("it"), &format!("{location}.it"))?
+            .unwrap_or_else(|| location.to_string());
+        let mut templates =
+            self.string_list(map.get("templates"), &format!("{location}.templates"))?;
         if let Some(t) = self.opt_string(map.get("template"), &format!("{location}.template"))? {
             if templates.is_empty() {
                 templates.push(t);
             }
         }
-        let asserts_value = map.get("asserts").ok_or_else(|| self.err(location, "missing `asserts`"))?;
-        let list = asserts_value
-            .as_array()
-            .ok_or_else(|| self.err(&format!("{location}.asserts"), format!("expected a list, got {}", kind_of(asserts_value))))?;
+        let asserts_value = map
+            .get("asserts")
+            .ok_or_else(|| self.err(location, "missing `asserts`"))?;
+        let list = asserts_value.as_array().ok_or_else(|| {
+            self.err(
+                &format!("{location}.asserts"),
+                format!("expected a list, got {}", kind_of(asserts_value)),
+            )
+        })?;
         let mut asserts = Vec::new();
         for (i, a) in list.iter().enumerate() {
-            asserts.push(parse_assertion(self, a, i, &format!("{location}.asserts[{i}]"))?);
+            asserts.push(parse_assertion(
+                self,
+                a,
+                i,
+                &format!("{location}.asserts[{i}]"),
+            )?);
         }
         Ok(TestCase {
             it,
             templates,
-            document_index: self.int(map.get("documentIndex"), &format!("{location}.documentIndex"))?,
-            document_selector: self.selector(map.get("documentSelector"), &format!("{location}.documentSelector"))?,
+            document_index: self.int(
+                map.get("documentIndex"),
+                &format!("{location}.documentIndex"),
+            )?,
+            document_selector: self.selector(
+                map.get("documentSelector"),
+                &format!("{location}.documentSelector"),
+            )?,
             settings: self.settings(map, dir, location)?,
             asserts,
             skip: self.skip(map.get("skip"), &format!("{location}.skip"))?,
-            unsupported: map.get("postRenderer").map(|_| "postRenderer is not supported by cozy-render test".to_string()),
+            unsupported: map
+                .get("postRenderer")
+                .map(|_| "postRenderer is not supported by cozy-render test".to_string()),
         })
     }
 }
@@ -433,7 +580,10 @@ tests:
         )
         .unwrap();
         assert_eq!(s.name, "deploy");
-        assert_eq!(s.settings.values, vec![PathBuf::from("/c/tests/../ci/v.yaml")]);
+        assert_eq!(
+            s.settings.values,
+            vec![PathBuf::from("/c/tests/../ci/v.yaml")]
+        );
         assert_eq!(s.settings.set[0].1, json!("1.0"));
         assert_eq!(s.settings.release.revision, Some(3));
         assert_eq!(s.settings.capabilities.minor_version.as_deref(), Some("29"));
@@ -448,24 +598,39 @@ tests:
     #[test]
     fn errors_name_the_file_and_location() {
         let e = parse("tests:\n  - it: x\n    documentIndex: nope\n    asserts: []\n").unwrap_err();
-        assert_eq!(e.to_string(), "/c/tests/x_test.yaml: tests[0].documentIndex: expected an integer, got a string");
+        assert_eq!(
+            e.to_string(),
+            "/c/tests/x_test.yaml: tests[0].documentIndex: expected an integer, got a string"
+        );
         let e = parse("tests: {}\n").unwrap_err();
         assert!(e.to_string().contains("tests: expected a list"), "{e}");
-        let e = parse("tests:\n  - it: x\n    asserts:\n      - equal: {path: 'a[', value: 1}\n").unwrap_err();
-        assert!(e.to_string().contains("tests[0].asserts[0].equal.path: invalid path `a[`"), "{e}");
+        let e = parse("tests:\n  - it: x\n    asserts:\n      - equal: {path: 'a[', value: 1}\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("tests[0].asserts[0].equal.path: invalid path `a[`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn strict_mode_rejects_unknown_keys() {
         let e = parse("tests:\n  - it: x\n    asserts: []\n    bogus: 1\n").unwrap_err();
         assert!(e.to_string().contains("unknown key `bogus`"), "{e}");
-        let lenient = parse_suite("tests:\n  - it: x\n    asserts: []\n    bogus: 1\n", FsPath::new("t.yaml"), false);
+        let lenient = parse_suite(
+            "tests:\n  - it: x\n    asserts: []\n    bogus: 1\n",
+            FsPath::new("t.yaml"),
+            false,
+        );
         assert!(lenient.is_ok());
     }
 
     #[test]
     fn missing_tests_is_an_error() {
-        assert!(parse("suite: x\n").unwrap_err().to_string().contains("missing `tests`"));
+        assert!(parse("suite: x\n")
+            .unwrap_err()
+            .to_string()
+            .contains("missing `tests`"));
     }
 
     #[test]

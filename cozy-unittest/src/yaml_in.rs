@@ -16,7 +16,8 @@ pub fn parse_document(text: &str) -> Result<Json, String> {
 pub fn parse_stream(text: &str) -> Result<Vec<Json>, String> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        let value = <serde_yaml::Value as serde::Deserialize>::deserialize(doc).map_err(|e| e.to_string())?;
+        let value = <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
+            .map_err(|e| e.to_string())?;
         let json = to_json(value);
         if !json.is_null() {
             out.push(json);
@@ -37,7 +38,10 @@ pub fn to_json(value: serde_yaml::Value) -> Json {
             } else if let Some(u) = n.as_u64() {
                 Json::from(u)
             } else {
-                n.as_f64().and_then(serde_json::Number::from_f64).map(Json::Number).unwrap_or(Json::Null)
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Json::Number)
+                    .unwrap_or(Json::Null)
             }
         }
         Y::String(s) => Json::String(s),
@@ -68,7 +72,10 @@ mod tests {
 
     #[test]
     fn keys_become_strings() {
-        assert_eq!(parse_document("1: a\ntrue: b\n").unwrap(), json!({"1": "a", "true": "b"}));
+        assert_eq!(
+            parse_document("1: a\ntrue: b\n").unwrap(),
+            json!({"1": "a", "true": "b"})
+        );
     }
 
     #[test]

@@ -123,7 +123,11 @@ fn literal_block(s: &str, indent: usize) -> String {
         _ => "+",
     };
     let mut out = format!("|{chomp}");
-    let lines: Vec<&str> = if trailing > 1 { s[..s.len() - 1].split('\n').collect() } else { body.split('\n').collect() };
+    let lines: Vec<&str> = if trailing > 1 {
+        s[..s.len() - 1].split('\n').collect()
+    } else {
+        body.split('\n').collect()
+    };
     for line in lines {
         out.push('\n');
         if !line.is_empty() {
@@ -137,7 +141,10 @@ fn literal_block(s: &str, indent: usize) -> String {
 /// Literal blocks cannot start with a space-indented first line (without an indentation
 /// indicator) nor hold carriage returns or tabs at line starts safely: quote those instead.
 fn block_ok(s: &str) -> bool {
-    !s.starts_with(' ') && !s.starts_with('\t') && !s.contains('\r') && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+    !s.starts_with(' ')
+        && !s.starts_with('\t')
+        && !s.contains('\r')
+        && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
 }
 
 fn quoted(s: &str) -> String {
@@ -150,10 +157,13 @@ pub fn plain_ok(s: &str) -> bool {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && !looks_typed(s)) {
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
+        && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && !looks_typed(s))
+    {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(|c| c.is_control()) {
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(|c| c.is_control())
+    {
         return false;
     }
     !looks_typed(s)
@@ -162,7 +172,12 @@ pub fn plain_ok(s: &str) -> bool {
 /// Strings a YAML 1.1 or 1.2 reader would turn into a bool, null or number.
 fn looks_typed(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    if ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf", ".nan"].contains(&lower.as_str()) {
+    if [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+        ".nan",
+    ]
+    .contains(&lower.as_str())
+    {
         return true;
     }
     if s.parse::<f64>().is_ok() || s.parse::<i64>().is_ok() {

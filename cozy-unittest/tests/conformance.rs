@@ -13,17 +13,29 @@ fn chart_dir() -> PathBuf {
 /// (must pass, expected text in the failure).
 fn expectation(it: &str) -> (bool, String) {
     if let Some(rest) = it.strip_prefix("fail:") {
-        let needle = rest.split_once(" => ").map(|(_, n)| n.to_string()).unwrap_or_default();
+        let needle = rest
+            .split_once(" => ")
+            .map(|(_, n)| n.to_string())
+            .unwrap_or_default();
         (false, needle)
     } else {
-        assert!(it.starts_with("pass:"), "case `{it}` must start with `pass:` or `fail:`");
+        assert!(
+            it.starts_with("pass:"),
+            "case `{it}` must start with `pass:` or `fail:`"
+        );
         (true, String::new())
     }
 }
 
 #[test]
 fn every_case_passes_or_fails_as_its_name_says() {
-    let opts = TestOptions { charts: vec![chart_dir()], snapshot_mode: SnapshotMode::Ci, strict: true, jobs: 2, ..Default::default() };
+    let opts = TestOptions {
+        charts: vec![chart_dir()],
+        snapshot_mode: SnapshotMode::Ci,
+        strict: true,
+        jobs: 2,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
     let text = String::from_utf8_lossy(&out).into_owned();
@@ -50,21 +62,45 @@ fn every_case_passes_or_fails_as_its_name_says() {
                     .collect::<Vec<_>>()
                     .join("\n");
                 if must_pass && !t.passed {
-                    problems.push(format!("[{}] `{}` should pass but failed:\n{details}", suite.name, t.it));
+                    problems.push(format!(
+                        "[{}] `{}` should pass but failed:\n{details}",
+                        suite.name, t.it
+                    ));
                 } else if !must_pass && t.passed {
-                    problems.push(format!("[{}] `{}` should fail but passed", suite.name, t.it));
+                    problems.push(format!(
+                        "[{}] `{}` should fail but passed",
+                        suite.name, t.it
+                    ));
                 } else if !must_pass && !details.contains(&needle) {
-                    problems.push(format!("[{}] `{}` failed without `{needle}`:\n{details}", suite.name, t.it));
+                    problems.push(format!(
+                        "[{}] `{}` failed without `{needle}`:\n{details}",
+                        suite.name, t.it
+                    ));
                 }
             }
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n\n{}\n\nreport:\n{text}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}\n\nreport:\n{text}",
+        problems.len(),
+        problems.join("\n\n")
+    );
     assert!(cases >= 120, "only {cases} conformance cases");
     // Tests with equal render settings share one render.
-    assert!(report.stats.renders < cases, "{} renders for {cases} cases", report.stats.renders);
+    assert!(
+        report.stats.renders < cases,
+        "{} renders for {cases} cases",
+        report.stats.renders
+    );
     let last = text.trim_end().lines().last().unwrap_or_default();
-    assert_eq!(last, format!("{} passed, {} failed", report.summary.tests_passed, report.summary.tests_failed));
+    assert_eq!(
+        last,
+        format!(
+            "{} passed, {} failed",
+            report.summary.tests_passed, report.summary.tests_failed
+        )
+    );
     assert!(text.contains("Test Suites: "), "{text}");
     assert_eq!(report.summary.tests_skipped, 1);
 }
@@ -85,5 +121,8 @@ fn junit_output_lists_every_case() {
     assert_eq!(report.summary.tests_passed + report.summary.tests_failed, 8);
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("tests=\"8\" failures=\"3\""), "{xml}");
-    assert!(xml.contains("<failure message=\"failed: equalRaw\""), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"failed: equalRaw\""),
+        "{xml}"
+    );
 }

@@ -32,13 +32,25 @@ fn helm_unittest_suite_runs_unchanged_on_the_minijinja_chart() {
     let suite = examples().join("go-chart/tests/web_test.yaml");
     std::fs::create_dir_all(chart.join("tests")).unwrap();
     std::fs::copy(&suite, chart.join("tests/web_test.yaml")).unwrap();
-    assert_eq!(std::fs::read(&suite).unwrap(), std::fs::read(chart.join("tests/web_test.yaml")).unwrap());
+    assert_eq!(
+        std::fs::read(&suite).unwrap(),
+        std::fs::read(chart.join("tests/web_test.yaml")).unwrap()
+    );
 
-    let opts = TestOptions { charts: vec![chart], snapshot_mode: SnapshotMode::Ci, strict: true, ..Default::default() };
+    let opts = TestOptions {
+        charts: vec![chart],
+        snapshot_mode: SnapshotMode::Ci,
+        strict: true,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     let report = run_with(&EngineRenderer, &opts, &mut out).unwrap();
     let text = String::from_utf8_lossy(&out);
-    assert_eq!((report.summary.tests_passed, report.summary.tests_failed), (9, 0), "{text}");
+    assert_eq!(
+        (report.summary.tests_passed, report.summary.tests_failed),
+        (9, 0),
+        "{text}"
+    );
     assert!(text.trim_end().ends_with("9 passed, 0 failed"), "{text}");
 }
 

@@ -12,7 +12,10 @@ fn write(path: &Path, text: &str) {
 }
 
 fn chart(dir: &Path) {
-    write(&dir.join("Chart.yaml"), "apiVersion: v2\nname: snap\nversion: 0.1.0\n");
+    write(
+        &dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: snap\nversion: 0.1.0\n",
+    );
     write(&dir.join("values.yaml"), "port: 80\n");
     write(
         &dir.join("templates/service.yaml"),
@@ -26,7 +29,11 @@ fn chart(dir: &Path) {
 }
 
 fn run(dir: &Path, mode: SnapshotMode) -> (RunReport, String) {
-    let opts = TestOptions { charts: vec![dir.to_path_buf()], snapshot_mode: mode, ..Default::default() };
+    let opts = TestOptions {
+        charts: vec![dir.to_path_buf()],
+        snapshot_mode: mode,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     let report = run_with(&EngineRenderer, &opts, &mut out).unwrap();
     (report, String::from_utf8_lossy(&out).into_owned())
@@ -49,17 +56,27 @@ fn snapshot_create_update_and_ci() {
     // CI never accepts, and also complains about the pending file.
     let (r, text) = run(dir, SnapshotMode::Ci);
     assert_eq!(r.summary.tests_failed, 2, "{text}");
-    assert!(text.contains("`--ci` never accepts new snapshots"), "{text}");
+    assert!(
+        text.contains("`--ci` never accepts new snapshots"),
+        "{text}"
+    );
     assert!(text.contains("pending snapshot file"), "{text}");
 
     // Accept.
     let (r, text) = run(dir, SnapshotMode::Update);
-    assert_eq!((r.summary.tests_passed, r.summary.tests_failed), (2, 0), "{text}");
+    assert_eq!(
+        (r.summary.tests_passed, r.summary.tests_failed),
+        (2, 0),
+        "{text}"
+    );
     assert_eq!(r.summary.snapshots_written, 3);
     assert!(snap.exists() && !pending.exists());
     let stored = std::fs::read_to_string(&snap).unwrap();
     assert!(stored.starts_with("notes match:\n  1: |\n"), "{stored}");
-    assert!(stored.contains("service matches:\n  1: |\n    apiVersion: v1\n"), "{stored}");
+    assert!(
+        stored.contains("service matches:\n  1: |\n    apiVersion: v1\n"),
+        "{stored}"
+    );
 
     let (r, text) = run(dir, SnapshotMode::Ci);
     assert!(!r.summary.failed(), "{text}");
@@ -69,8 +86,14 @@ fn snapshot_create_update_and_ci() {
     write(&dir.join("values.yaml"), "port: 8080\n");
     let (r, text) = run(dir, SnapshotMode::Check);
     assert_eq!(r.summary.tests_failed, 2, "{text}");
-    assert!(text.contains("-    - port: 80") || text.contains("-  - port: 80"), "{text}");
-    assert!(text.contains("run `cozy-render test -u` to accept"), "{text}");
+    assert!(
+        text.contains("-    - port: 80") || text.contains("-  - port: 80"),
+        "{text}"
+    );
+    assert!(
+        text.contains("run `cozy-render test -u` to accept"),
+        "{text}"
+    );
     assert_eq!(std::fs::read_to_string(&snap).unwrap(), stored);
     assert!(pending.exists());
     run(dir, SnapshotMode::Update);
@@ -86,7 +109,9 @@ fn snapshot_create_update_and_ci() {
     let (r, _) = run(dir, SnapshotMode::Check);
     assert!(!r.summary.failed(), "obsolete entries only warn locally");
     run(dir, SnapshotMode::Update);
-    assert!(!std::fs::read_to_string(&snap).unwrap().contains("removed test"));
+    assert!(!std::fs::read_to_string(&snap)
+        .unwrap()
+        .contains("removed test"));
     let (r, text) = run(dir, SnapshotMode::Ci);
     assert!(!r.summary.failed(), "{text}");
 }
