@@ -9,13 +9,21 @@ all: build
 build:
 	$(CARGO) build --release --workspace --bins
 
+$(COZY): $(shell find cozy-render cozy-engine cozy-values cozy-funcs cozy-unittest cozy-lint cozy-diff cozy-drift -name '*.rs' -o -name Cargo.toml 2>/dev/null)
+	$(CARGO) build --release -p cozy-render
+
 # Render the bundled platform package with the PROXY-protocol switch on.
-render: build
+render: $(COZY)
 	$(COZY) template cozystack packages/core/platform -n cozy-system --set publishing.proxyProtocol=true --set bundles.system.enabled=true
 
-# Every test: unit, integration, package suites, snapshots, drift.
+# The debug build of the CLI, for test steps (cargo test builds the same profile).
+COZY_RUN ?= $(CARGO) run -q -p cozy-render --
+
+# Every test: unit, integration (real nginx), conformance tables, package snapshots, the
+# package suites (helm-unittest format) and drift.
 test:
 	$(CARGO) test --workspace
+	$(COZY_RUN) test packages
 
 -include mk/*.mk
 
@@ -28,3 +36,8 @@ CONTAINER_ENGINE ?= $(shell command -v podman || command -v docker)
 image:
 	@test -n "$(CONTAINER_ENGINE)" || { echo "make image needs podman or docker" >&2; exit 2; }
 	$(CONTAINER_ENGINE) build -f Containerfile -t $(IMAGE_REPOSITORY):$(IMAGE_TAG) .
+
+# `cozy-render template` vs `helm template` on the example chart (needs helm and hyperfine).
+.PHONY: bench-render
+bench-render: $(COZY)
+	COZY=$(COZY) bench/render.sh
