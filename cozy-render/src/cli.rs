@@ -132,7 +132,6 @@ where
 fn template(args: &TemplateArgs) -> i32 {
     let (name, chart_dir) = name_and_chart(&args.positional);
     let result = (|| {
-        args.render.limits.apply();
         let chart = Chart::load(&chart_dir)?;
         let mut opts = args.render.options(&name)?;
         opts.show_only = args.show_only.clone();
