@@ -23,7 +23,7 @@ COZY_RUN ?= $(CARGO) run -q -p cozy-render --
 # package suites (helm-unittest format) and drift.
 test:
 	$(CARGO) test --workspace
-	$(COZY_RUN) test packages
+	$(COZY_RUN) test packages --ci
 
 -include mk/*.mk
 
