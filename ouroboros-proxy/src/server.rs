@@ -319,6 +319,7 @@ fn listen_socket(address: SocketAddr) -> io::Result<StdTcpListener> {
     // Allows an immediate restart while old connections sit in TIME_WAIT.
     socket.set_reuse_address(true)?;
     socket.set_nonblocking(true)?;
+    socket_options::tune_listener(&socket);
     socket.bind(&address.into())?;
     socket.listen(LISTEN_BACKLOG)?;
     Ok(StdTcpListener::from(socket))
@@ -438,7 +439,7 @@ async fn relay_connection(
     role: ListenerRole,
     context: &ConnectionContext,
 ) {
-    socket_options::tune_relay_socket(&client);
+    socket_options::tune_accepted_socket(&client);
     let backend_addr = match role {
         ListenerRole::Http => &context.http_backend,
         ListenerRole::Https => &context.https_backend,
@@ -581,6 +582,23 @@ mod tests {
         let err = bind_listener(&address).unwrap_err();
         assert!(matches!(err, ServerError::Bind { .. }), "{err}");
         assert!(err.to_string().contains(&address));
+    }
+
+    #[tokio::test]
+    async fn accepted_clients_are_tuned_like_the_listener() {
+        let listener = register(bind_listener("127.0.0.1:0").unwrap()).unwrap();
+        let address = listener.local_addr().unwrap();
+        let _client = std::net::TcpStream::connect(address).unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        socket_options::tune_accepted_socket(&accepted);
+        let socket = socket2::SockRef::from(&accepted);
+        assert!(socket.tcp_nodelay().unwrap(), "TCP_NODELAY not set");
+        assert!(socket.keepalive().unwrap(), "SO_KEEPALIVE not set");
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(15)
+        );
     }
 
     #[test]
