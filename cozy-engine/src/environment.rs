@@ -13,20 +13,22 @@ use crate::chart::Chart;
 use crate::context::{chart_value, json_to_value, map_value, template_value, Capabilities, Files, ReleaseInfo};
 use crate::definitions::parse_definitions;
 use crate::error::RenderError;
+use crate::limits::{BoundedOutput, Limits};
 use crate::lookup::{lookup_value, LookupProvider};
 use crate::manifest::snippet_around;
 use crate::render::{RenderOptions, RenderedFile};
 use cozy_values::Computed;
 
-/// Helm stops nested `include`/`tpl` at this depth.
-pub const MAX_INCLUDE_DEPTH: usize = 1000;
+/// Helm stops nested `include`/`tpl` at this depth (the default of [`Limits::include_depth`]).
+pub const MAX_INCLUDE_DEPTH: usize = crate::limits::DEFAULT_INCLUDE_DEPTH;
 /// Instruction budget of one template render (minijinja fuel); stops runaway loops.
-pub const DEFAULT_FUEL: u64 = 200_000_000;
+pub const DEFAULT_FUEL: u64 = crate::limits::DEFAULT_FUEL;
 
 const DEFINE_PREFIX: &str = "define::";
 
 thread_local! {
     static INCLUDE_DEPTH: Cell<usize> = const { Cell::new(0) };
+    static LIMITS: Cell<Limits> = Cell::new(Limits::default());
     static PROVIDER: RefCell<Option<Arc<dyn LookupProvider>>> = const { RefCell::new(None) };
 }
 
@@ -64,13 +66,18 @@ fn charts_with_paths(chart: &Chart) -> Vec<(&Chart, Vec<String>)> {
 impl ChartEnvironment {
     /// Compile every template and definition of the tree.
     pub fn for_chart(chart: &Chart) -> Result<ChartEnvironment, RenderError> {
+        Self::with_fuel(chart, DEFAULT_FUEL)
+    }
+
+    /// Like [`for_chart`](Self::for_chart) with another fuel budget per template.
+    pub fn with_fuel(chart: &Chart, fuel: u64) -> Result<ChartEnvironment, RenderError> {
         let mut env = Environment::new();
         let mut syntax = minijinja::syntax::SyntaxConfig::builder();
         syntax.trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true);
         env.set_syntax(syntax.build().expect("default delimiters are valid"));
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
         env.set_auto_escape_callback(|_| AutoEscape::None);
-        env.set_fuel(Some(DEFAULT_FUEL));
+        env.set_fuel(Some(fuel));
         env.set_recursion_limit(MAX_INCLUDE_DEPTH);
         env.set_formatter(|out, _state, value| {
             if value.is_undefined() || value.is_none() {
@@ -157,6 +164,9 @@ impl ChartEnvironment {
         selected: &Option<Vec<String>>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
         let _provider = ProviderGuard::install(opts.cluster_state.clone().map(|s| Arc::new(s) as Arc<dyn LookupProvider>));
+        let limits = Limits::current();
+        LIMITS.with(|l| l.set(limits));
+        let mut total_output = 0usize;
         let root_values = &computed.values;
         let release = release.to_value();
         let capabilities = capabilities.to_value();
@@ -174,6 +184,16 @@ impl ChartEnvironment {
                 let source = c.source_name(t);
                 let ctx = Self::template_context(&chart_ctx, &source);
                 let text = self.render_one(&source, ctx)?;
+                total_output = total_output.saturating_add(text.len());
+                if total_output > limits.max_total_output {
+                    return Err(RenderError::Chart {
+                        path: source.clone().into(),
+                        message: format!(
+                            "rendered output of all templates exceeds {} bytes (raise it with --max-total-output)",
+                            limits.max_total_output
+                        ),
+                    });
+                }
                 out.push(RenderedFile { source, path: rel, text });
             }
         }
@@ -192,6 +212,7 @@ impl ChartEnvironment {
     ) -> Result<Option<String>, RenderError> {
         let Some(notes) = chart.templates.iter().find(|t| t.is_notes()) else { return Ok(None) };
         let _provider = ProviderGuard::install(opts.cluster_state.clone().map(|s| Arc::new(s) as Arc<dyn LookupProvider>));
+        LIMITS.with(|l| l.set(Limits::current()));
         let chart_ctx = Self::chart_context(chart, &computed.values, &release.to_value(), &capabilities.to_value(), opts, true);
         let source = chart.source_name(notes);
         self.render_one(&source, Self::template_context(&chart_ctx, &source)).map(Some)
@@ -200,7 +221,16 @@ impl ChartEnvironment {
     fn render_one(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
         let tmpl = self.env.get_template(name).map_err(|e| self.execution_error(e))?;
         INCLUDE_DEPTH.with(|d| d.set(0));
-        tmpl.render(ctx).map_err(|e| self.execution_error(e))
+        let limit = LIMITS.with(|l| l.get().max_template_output);
+        let mut out = BoundedOutput::new(limit);
+        match tmpl.render_captured_to(ctx, &mut out) {
+            Ok(_) => Ok(out.into_string()),
+            Err(_) if out.exceeded() => Err(RenderError::Chart {
+                path: name.into(),
+                message: format!("rendered output exceeds {limit} bytes (raise it with --max-template-output)"),
+            }),
+            Err(e) => Err(self.execution_error(e)),
+        }
     }
 
     /// Helm's wording: `execution error at (<file>:<line>:<col>): <message>`.
@@ -297,11 +327,12 @@ impl DepthGuard {
             d.set(v);
             v
         });
-        if depth > MAX_INCLUDE_DEPTH {
+        let max = LIMITS.with(|l| l.get().include_depth);
+        if depth > max {
             INCLUDE_DEPTH.with(|d| d.set(d.get() - 1));
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!("rendering template has a nested reference name: {what}: exceeded max template depth of {MAX_INCLUDE_DEPTH}"),
+                format!("rendering template has a nested reference name: {what}: exceeded max template depth of {max}"),
             ));
         }
         Ok(DepthGuard)
@@ -337,7 +368,21 @@ fn include(state: &State, name: String, arg: Option<Value>) -> Result<String, Er
         .get_template(&format!("{DEFINE_PREFIX}{name}"))
         .map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("error calling include: template: no template {name:?} associated with template")))?;
     let _depth = DepthGuard::enter(&name)?;
-    tmpl.render(callee_context(&arg.unwrap_or_default())).map_err(rethrow)
+    render_bounded(&tmpl, callee_context(&arg.unwrap_or_default()))
+}
+
+/// Render a nested template (a definition or `tpl` text) within the per-template output limit.
+fn render_bounded(tmpl: &minijinja::Template<'_, '_>, ctx: Value) -> Result<String, Error> {
+    let limit = LIMITS.with(|l| l.get().max_template_output);
+    let mut out = BoundedOutput::new(limit);
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => Ok(out.into_string()),
+        Err(_) if out.exceeded() => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("rendered output exceeds {limit} bytes (raise it with --max-template-output)"),
+        )),
+        Err(e) => Err(rethrow(e)),
+    }
 }
 
 /// `x | include("name")` reads as Helm's `include "name" x`.
@@ -352,7 +397,8 @@ fn tpl(state: &State, text: Value, arg: Option<Value>) -> Result<String, Error> 
         None => cozy_funcs::go_display(&text),
     };
     let _depth = DepthGuard::enter("tpl")?;
-    state.env().render_named_str("tpl", &text, callee_context(&arg.unwrap_or_default())).map_err(rethrow)
+    let tmpl = state.env().template_from_named_str("tpl", &text).map_err(rethrow)?;
+    render_bounded(&tmpl, callee_context(&arg.unwrap_or_default()))
 }
 
 fn tpl_filter(state: &State, text: Value, arg: Value) -> Result<String, Error> {

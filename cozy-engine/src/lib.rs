@@ -17,19 +17,24 @@
 //! - [`lookup`]: cluster-state providers;
 //! - [`manifest`]: splitting rendered text into documents and ordering them like Helm;
 //! - [`render`]: the pipeline that ties these together;
-//! - [`error`]: the error type and its Helm-compatible messages.
+//! - [`limits`]: resource limits of a render (include depth, fuel, output size, YAML);
+//! - [`error`]: the error type and its Helm-compatible messages;
+//! - [`fs`]: atomic file replacement (temporary file + rename) for every tool that writes.
 
 pub mod chart;
 pub mod context;
 pub mod definitions;
 pub mod environment;
 pub mod error;
+pub mod fs;
+pub mod limits;
 pub mod lookup;
 pub mod manifest;
 pub mod render;
 
 pub use chart::{Chart, ChartMetadata};
 pub use error::RenderError;
+pub use limits::Limits;
 pub use lookup::{ClusterState, LookupProvider};
 pub use manifest::{Document, Hook};
 pub use render::{render, RenderOptions, Rendered, RenderedFile};

@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use crate::chart::Chart;
 use crate::context::{Capabilities, ReleaseInfo};
 use crate::error::RenderError;
+use crate::limits::{Limits, RENDER_STACK_BYTES};
 use crate::lookup::ClusterState;
 use crate::manifest::{self, Document};
 use cozy_values::ValueLayer;
@@ -116,7 +117,25 @@ impl Rendered {
 }
 
 /// Render a chart with the given options.
+///
+/// The work runs on a thread with a large stack ([`RENDER_STACK_BYTES`]) so that Helm's 1000
+/// levels of nested `include` end in the depth error, never in a stack overflow.
 pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("render".into())
+            .stack_size(RENDER_STACK_BYTES)
+            .spawn_scoped(scope, || render_here(chart, opts));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+            // No thread to spare: render here, with whatever stack this thread has.
+            Err(_) => render_here(chart, opts),
+        }
+    })
+}
+
+/// [`render`] on the calling thread.
+fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let computed = crate::chart::compute_values(chart, &opts.values, &opts.base_dir)?;
     if !opts.skip_schema_validation {
         crate::chart::validate_values(chart, &computed)?;
@@ -128,7 +147,12 @@ pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderErr
         is_upgrade: opts.is_upgrade,
     };
     let capabilities = Capabilities::new(opts.kube_version.as_deref(), &opts.api_versions)?;
-    let env = chart.environment()?;
+    let limits = Limits::current();
+    let env = if limits.fuel == crate::limits::DEFAULT_FUEL {
+        chart.environment()?
+    } else {
+        std::sync::Arc::new(crate::environment::ChartEnvironment::with_fuel(chart, limits.fuel)?)
+    };
     let selected = select_templates(chart, &opts.show_only)?;
     let files = env.render_all(chart, &computed, &release, &capabilities, opts, &selected)?;
     let documents = manifest::order_documents(&files)?;

@@ -57,10 +57,52 @@ pub struct RenderArgs {
     /// Skip JSON Schema validation of values.
     #[arg(long = "skip-schema-validation")]
     pub skip_schema_validation: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits (docs/limits.md); each flag overrides one default.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitArgs {
+    /// Deepest nesting of lists and maps in any YAML read (values files, Chart.yaml, fromYaml).
+    #[arg(long = "max-yaml-depth", value_name = "LEVELS")]
+    pub max_yaml_depth: Option<usize>,
+    /// Most nodes YAML aliases may expand to, per file (refuses "billion laughs").
+    #[arg(long = "max-yaml-alias-nodes", value_name = "NODES")]
+    pub max_yaml_alias_nodes: Option<u64>,
+    /// Deepest nesting of include/tpl calls (Helm: 1000).
+    #[arg(long = "max-include-depth", value_name = "LEVELS")]
+    pub max_include_depth: Option<usize>,
+    /// Execution budget of one template file (minijinja fuel).
+    #[arg(long = "fuel", value_name = "UNITS")]
+    pub fuel: Option<u64>,
+    /// Largest output of one template file or include/tpl call, in bytes.
+    #[arg(long = "max-template-output", value_name = "BYTES")]
+    pub max_template_output: Option<usize>,
+    /// Largest output of all templates together, in bytes.
+    #[arg(long = "max-total-output", value_name = "BYTES")]
+    pub max_total_output: Option<usize>,
+}
+
+impl LimitArgs {
+    /// Install the limits for every later YAML read and render of this process.
+    pub fn apply(&self) {
+        let mut yaml = cozy_engine::limits::yaml_limits();
+        yaml.max_depth = self.max_yaml_depth.unwrap_or(yaml.max_depth);
+        yaml.max_alias_nodes = self.max_yaml_alias_nodes.unwrap_or(yaml.max_alias_nodes);
+        cozy_engine::limits::set_yaml_limits(yaml);
+        let mut limits = cozy_engine::Limits::current();
+        limits.include_depth = self.max_include_depth.unwrap_or(limits.include_depth);
+        limits.fuel = self.fuel.unwrap_or(limits.fuel);
+        limits.max_template_output = self.max_template_output.unwrap_or(limits.max_template_output);
+        limits.max_total_output = self.max_total_output.unwrap_or(limits.max_total_output);
+        cozy_engine::limits::set_process_limits(limits);
+    }
 }
 
 impl RenderArgs {
     pub fn options(&self, release_name: &str) -> Result<RenderOptions, cozy_engine::RenderError> {
+        self.limits.apply();
         let cluster_state = match &self.cluster_state {
             Some(path) => Some(ClusterState::from_file(path)?),
             None => None,
@@ -132,6 +174,7 @@ where
 fn template(args: &TemplateArgs) -> i32 {
     let (name, chart_dir) = name_and_chart(&args.positional);
     let result = (|| {
+        args.render.limits.apply();
         let chart = Chart::load(&chart_dir)?;
         let mut opts = args.render.options(&name)?;
         opts.show_only = args.show_only.clone();

@@ -47,6 +47,28 @@ impl Default for Limits {
     }
 }
 
+/// Limits set for the whole process by a command line (`None`: the defaults).
+static PROCESS_LIMITS: std::sync::RwLock<Option<Limits>> = std::sync::RwLock::new(None);
+
+impl Limits {
+    /// The limits of this process: the defaults unless [`set_process_limits`] changed them.
+    /// Every [`Loader::new`] (and so every `parse_*` function) starts from these.
+    pub fn current() -> Limits {
+        match PROCESS_LIMITS.read() {
+            Ok(guard) => guard.clone().unwrap_or_default(),
+            Err(poisoned) => poisoned.into_inner().clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Override the limits of every later YAML read in this process (command-line flags).
+pub fn set_process_limits(limits: Limits) {
+    match PROCESS_LIMITS.write() {
+        Ok(mut guard) => *guard = Some(limits),
+        Err(poisoned) => *poisoned.into_inner() = Some(limits),
+    }
+}
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -108,7 +130,7 @@ impl Loader {
     pub fn new(mode: NumberMode) -> Self {
         Loader {
             mode,
-            limits: Limits::default(),
+            limits: Limits::current(),
         }
     }
 
