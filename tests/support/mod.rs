@@ -1,0 +1,36 @@
+//! Shared pieces of the end-to-end scenarios: what the packages render, the processes they
+//! configure, and the cluster around them.
+#![allow(dead_code)]
+
+pub mod charts; // render the packages; pick containers, args, env and objects out of them
+pub mod cluster; // the API stand-in seeded with what the charts expect
+pub mod corefile; // where a rewrite rule sits in a Corefile; import expansion
+pub mod http; // one raw HTTP/1.1 exchange and its headers
+pub mod nginx; // a real nginx with proxy_protocol listeners standing in for ingress-nginx
+pub mod pod; // run a binary the way its pod would: private /etc/hosts and /etc/resolv.conf
+
+use std::time::{Duration, Instant};
+
+/// Polls `check` until it holds or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind a loopback port")
+}
+
+/// Prints a message that cannot be missed in the test output and tells the caller to skip.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("\n!!!!!!!! SKIPPING {test}: {why} !!!!!!!!\n");
+}
