@@ -62,14 +62,13 @@ enum RunError {
 }
 
 fn run(config: ProxyConfig) -> Result<(), RunError> {
-    let mut builder = if config.worker_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(config.worker_threads);
-        builder
-    };
-    let runtime = builder.enable_all().build().map_err(RunError::Runtime)?;
+    // One event loop on this thread; the server starts the other `--worker-threads - 1`
+    // itself, each a single-threaded loop of its own (no work stealing, no cross-thread
+    // wake-ups inside a connection).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
     runtime.block_on(async move {
         let shutdown = shutdown_signal().map_err(RunError::Signal)?;
         let backend = config.backend_host.clone();

@@ -42,6 +42,8 @@ pub enum ServerError {
     BadAddress { address: String, reason: String },
     #[error("listen {address:?}: {source}")]
     Bind { address: String, source: io::Error },
+    #[error("start event loop: {0}")]
+    EventLoop(io::Error),
     #[error("accept on {listener}: {source}")]
     Accept {
         listener: SocketAddr,
@@ -139,9 +141,40 @@ impl Server {
             health,
             metrics,
         } = self;
-        let http = http.map(register).transpose()?;
-        let https = https.map(register).transpose()?;
+        let relay_listeners: Vec<(StdTcpListener, ListenerRole)> =
+            [(http, ListenerRole::Http), (https, ListenerRole::Https)]
+                .into_iter()
+                .filter_map(|(listener, role)| listener.map(|l| (l, role)))
+                .collect();
+        // Each extra event loop gets its own copy of every relay listener descriptor.
+        let mut extra_loops = Vec::new();
+        for _ in 1..config.worker_threads.max(1) {
+            let runtime = BackgroundRuntime(Some(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(ServerError::EventLoop)?,
+            ));
+            let mut listeners = Vec::new();
+            for (listener, role) in &relay_listeners {
+                let copy = listener.try_clone().map_err(|source| ServerError::Bind {
+                    address: listener
+                        .local_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    source,
+                })?;
+                // Registers the copy with the extra loop's reactor, not this one.
+                let _entered = runtime.enter();
+                listeners.push((register(copy)?, *role));
+            }
+            extra_loops.push((runtime, listeners));
+        }
         let health = health.map(register).transpose()?;
+        let relay_listeners = relay_listeners
+            .into_iter()
+            .map(|(listener, role)| Ok((register(listener)?, role)))
+            .collect::<Result<Vec<_>, ServerError>>()?;
         let connections = TaskTracker::new();
         let stop_accepting = CancellationToken::new();
         let context = Arc::new(ConnectionContext {
@@ -168,17 +201,41 @@ impl Server {
         ));
         let (fatal_tx, mut fatal_rx) = mpsc::channel::<ServerError>(2);
         let accept_loops = TaskTracker::new();
-        for (listener, role) in [(http, ListenerRole::Http), (https, ListenerRole::Https)] {
-            if let Some(listener) = listener {
-                accept_loops.spawn(accept_loop(
-                    listener,
-                    role,
-                    Arc::clone(&context),
-                    Arc::clone(&limit),
-                    connections.clone(),
-                    stop_accepting.clone(),
-                    fatal_tx.clone(),
-                ));
+        let accept_on = |listener, role| {
+            accept_loop(
+                listener,
+                role,
+                Arc::clone(&context),
+                Arc::clone(&limit),
+                connections.clone(),
+                stop_accepting.clone(),
+                fatal_tx.clone(),
+            )
+        };
+        for (listener, role) in relay_listeners {
+            accept_loops.spawn(accept_on(listener, role));
+        }
+        for (index, (runtime, listeners)) in extra_loops.into_iter().enumerate() {
+            let loops: Vec<_> = listeners
+                .into_iter()
+                .map(|(listener, role)| accept_loops.track_future(accept_on(listener, role)))
+                .collect();
+            let connections = connections.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("relay-loop-{}", index + 1))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        for accept in loops {
+                            tokio::spawn(accept);
+                        }
+                        // The connections accepted here run on this loop: keep it
+                        // alive until the server has drained them.
+                        connections.wait().await;
+                    })
+                });
+            if let Err(error) = spawned {
+                stop_accepting.cancel();
+                return Err(ServerError::EventLoop(error));
             }
         }
         drop(fatal_tx);
@@ -246,6 +303,33 @@ impl Server {
         health_requests.close();
         let _ = tokio::time::timeout(FORCE_CLOSE_WAIT, health_requests.wait()).await;
         outcome
+    }
+}
+
+/// The runtime of an extra event loop. Dropping a runtime inside async code panics, so
+/// one that never got its thread (startup failed half-way) is shut down in the
+/// background instead.
+struct BackgroundRuntime(Option<tokio::runtime::Runtime>);
+
+impl BackgroundRuntime {
+    /// Runs `future` to completion on this thread, then drops the runtime here, outside
+    /// async code.
+    fn block_on(mut self, future: impl Future<Output = ()>) {
+        if let Some(runtime) = self.0.take() {
+            runtime.block_on(future);
+        }
+    }
+
+    fn enter(&self) -> Option<tokio::runtime::EnterGuard<'_>> {
+        self.0.as_ref().map(|runtime| runtime.enter())
+    }
+}
+
+impl Drop for BackgroundRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
