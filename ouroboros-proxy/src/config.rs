@@ -32,10 +32,11 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 /// new connections are closed at once and counted instead of exhausting the process.
 pub const DEFAULT_MAX_CONNECTIONS: i64 = 10_000;
 
-/// One event-loop thread. The relay's work per byte is a few syscalls, so one thread
-/// saturates far more traffic than the pod's CPU limit (200m) allows, and it avoids the
-/// cross-thread wake-ups that cost a multi-threaded scheduler CPU time per request.
-pub const DEFAULT_WORKER_THREADS: i64 = 1;
+/// One event loop per CPU the process may use (0). The loops are independent (no
+/// cross-thread wake-ups inside a connection), so a second loop adds throughput without
+/// adding CPU per request; the CPU count honours the container's CPU quota, so a pod
+/// limited to less than one CPU (the chart's 200m) still runs a single loop.
+pub const DEFAULT_WORKER_THREADS: i64 = 0;
 
 /// The effective settings of one proxy process.
 #[derive(Debug, Clone, PartialEq)]
@@ -327,6 +328,11 @@ mod tests {
         assert_eq!(config.max_connections, 10_000);
         assert_eq!(config.proxy_version, ProxyVersion::V1);
         assert_eq!(config.log_level, tracing::Level::INFO);
+        // One event loop per usable CPU.
+        assert_eq!(
+            config.worker_threads,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
         assert_eq!(config.cluster_domain, "cluster.local");
         assert_eq!(
             config.backend_host,
