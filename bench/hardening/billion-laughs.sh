@@ -32,14 +32,14 @@ size=$(wc -c <"$work/laughs.yaml")
 start=$(date +%s%N)
 if [[ -x /usr/bin/time ]]; then
     set +e
-    /usr/bin/time -v "$bin" template "$work/chart" -f "$work/laughs.yaml" >"$work/out" 2>"$work/err"
+    /usr/bin/time -v "$bin" template "$work/chart" -f "$work/laughs.yaml" ${BENCH_ARGS:-} >"$work/out" 2>"$work/err"
     code=$?
     set -e
     end=$(date +%s%N)
     peak_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/err")
 else
     # No GNU time: sample VmHWM from /proc while the process runs (the last sample before exit).
-    "$bin" template "$work/chart" -f "$work/laughs.yaml" >"$work/out" 2>"$work/err" &
+    "$bin" template "$work/chart" -f "$work/laughs.yaml" ${BENCH_ARGS:-} >"$work/out" 2>"$work/err" &
     pid=$!
     peak_kib=0
     while kill -0 "$pid" 2>/dev/null; do

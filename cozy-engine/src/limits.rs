@@ -7,6 +7,10 @@ use std::sync::RwLock;
 
 pub use cozy_values::yaml::Limits as YamlLimits;
 
+/// Nodes YAML aliases may paste per file on the command line. Lower than the library default
+/// (one million) because a million pasted nodes already cost about 80 MiB; real values files
+/// paste a few hundred.
+pub const DEFAULT_YAML_ALIAS_NODES: u64 = 100_000;
 /// Helm stops nested `include`/`tpl` at this depth.
 pub const DEFAULT_INCLUDE_DEPTH: usize = 1000;
 /// Instruction budget of one template render (minijinja fuel): stops runaway loops in

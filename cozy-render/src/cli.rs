@@ -89,7 +89,7 @@ impl LimitArgs {
     pub fn apply(&self) {
         let mut yaml = cozy_engine::limits::yaml_limits();
         yaml.max_depth = self.max_yaml_depth.unwrap_or(yaml.max_depth);
-        yaml.max_alias_nodes = self.max_yaml_alias_nodes.unwrap_or(yaml.max_alias_nodes);
+        yaml.max_alias_nodes = self.max_yaml_alias_nodes.unwrap_or(cozy_engine::limits::DEFAULT_YAML_ALIAS_NODES);
         cozy_engine::limits::set_yaml_limits(yaml);
         let mut limits = cozy_engine::Limits::current();
         limits.include_depth = self.max_include_depth.unwrap_or(limits.include_depth);
