@@ -12,7 +12,10 @@
 //! - `coredns-import`: get/update/patch on the one ConfigMap named by
 //!   `--coredns-import-configmap` in `--coredns-import-namespace`;
 //! - `external-dns`: the seven write verbs on dnsendpoints (or core services with
-//!   `--external-dns-output=service`) in the records namespace, and get on the proxy Service.
+//!   `--external-dns-output=service`) in the records namespace, and get on the proxy Service;
+//! - leader election (on unless `--leader-elect=false`; never in `etc-hosts` mode): get, create
+//!   and update on `coordination.k8s.io` leases in `--leader-election-namespace` (default: the
+//!   controller's namespace).
 
 use std::collections::BTreeSet;
 
@@ -126,6 +129,15 @@ fn allowances(c: &Controller) -> Vec<Allowance> {
             verbs: READ,
             names: None,
             namespace: None,
+        });
+    }
+    if c.mode != "etc-hosts" && c.flag("leader-elect") != Some("false") {
+        out.push(Allowance {
+            group: "coordination.k8s.io",
+            resources: &["leases"],
+            verbs: &["get", "create", "update"],
+            names: None,
+            namespace: Some(c.flag("leader-election-namespace").unwrap_or(&c.namespace).to_string()),
         });
     }
     let one = |s: Option<&str>, default: &str| Some(vec![s.unwrap_or(default).to_string()]);
