@@ -16,7 +16,11 @@ fn main() -> ExitCode {
         "controller" => ouroboros_controller::cli::controller_main(rest),
         "cleanup" => ouroboros_controller::cli::cleanup_main(rest),
         "version" | "--version" => {
-            println!("ouroboros {} ({})", env!("CARGO_PKG_VERSION"), option_env!("OUROBOROS_REVISION").unwrap_or("unknown"));
+            println!(
+                "ouroboros {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                option_env!("OUROBOROS_REVISION").unwrap_or("unknown")
+            );
             0
         }
         other => {

@@ -73,15 +73,27 @@ impl Chart {
         Self::load_nested(dir, "", "")
     }
 
-    fn load_nested(dir: &Path, source_parent: &str, rel_parent: &str) -> Result<Chart, RenderError> {
+    fn load_nested(
+        dir: &Path,
+        source_parent: &str,
+        rel_parent: &str,
+    ) -> Result<Chart, RenderError> {
         if !dir.is_dir() {
-            return Err(RenderError::Chart { path: dir.to_path_buf(), message: "is not a chart directory".into() });
+            return Err(RenderError::Chart {
+                path: dir.to_path_buf(),
+                message: "is not a chart directory".into(),
+            });
         }
         let chart_yaml = dir.join("Chart.yaml");
         let metadata = read_metadata(&chart_yaml)?;
         let shown_values = format!("{rel_parent}values.yaml");
-        let values = ChartValues::load(&metadata.name, &dir.join("values.yaml"), &shown_values, &dir.join("values.schema.json"))
-            .map_err(|e| RenderError::Values(format!("{e:#}")))?;
+        let values = ChartValues::load(
+            &metadata.name,
+            &dir.join("values.yaml"),
+            &shown_values,
+            &dir.join("values.schema.json"),
+        )
+        .map_err(|e| RenderError::Values(format!("{e:#}")))?;
         let templates = read_templates(dir)?;
         let files = read_files(dir)?;
         let source_prefix = if source_parent.is_empty() {
@@ -94,15 +106,26 @@ impl Chart {
         let charts_dir = dir.join("charts");
         if charts_dir.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(&charts_dir)
-                .map_err(|e| RenderError::Io { path: charts_dir.clone(), message: e.to_string() })?
+                .map_err(|e| RenderError::Io {
+                    path: charts_dir.clone(),
+                    message: e.to_string(),
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_dir() && p.join("Chart.yaml").exists())
                 .collect();
             entries.sort();
             for sub in entries {
-                let dir_name = sub.file_name().unwrap_or_default().to_string_lossy().to_string();
+                let dir_name = sub
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
                 let rel = format!("{rel_parent}charts/{dir_name}/");
-                subcharts.push(Chart::load_nested(&sub, &format!("{own_source}charts/"), &rel)?);
+                subcharts.push(Chart::load_nested(
+                    &sub,
+                    &format!("{own_source}charts/"),
+                    &rel,
+                )?);
             }
         }
         Ok(Chart {
@@ -133,7 +156,10 @@ impl Chart {
 
     /// `# Source:` name of one of this chart's templates.
     pub fn source_name(&self, template: &TemplateSource) -> String {
-        format!("{}{}/{}", self.source_prefix, self.metadata.name, template.rel)
+        format!(
+            "{}{}/{}",
+            self.source_prefix, self.metadata.name, template.rel
+        )
     }
 
     /// Path of one of this chart's templates relative to the root chart.
@@ -164,28 +190,50 @@ impl Chart {
 
     /// The value-computation view of this chart tree.
     pub fn values_tree(&self) -> ChartValues {
-        ChartValues { subcharts: self.subcharts.iter().map(Chart::values_tree).collect(), ..self.values.clone() }
+        ChartValues {
+            subcharts: self.subcharts.iter().map(Chart::values_tree).collect(),
+            ..self.values.clone()
+        }
     }
 }
 
 fn read_text(path: &Path) -> Result<String, RenderError> {
-    let bytes = std::fs::read(path).map_err(|e| RenderError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| RenderError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     String::from_utf8(bytes).map_err(|e| RenderError::Io {
         path: path.to_path_buf(),
-        message: format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
+        message: format!(
+            "not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
     })
 }
 
 fn read_metadata(path: &Path) -> Result<ChartMetadata, RenderError> {
     if !path.exists() {
-        return Err(RenderError::ChartYaml { path: path.to_path_buf(), message: "Chart.yaml file is missing".into() });
+        return Err(RenderError::ChartYaml {
+            path: path.to_path_buf(),
+            message: "Chart.yaml file is missing".into(),
+        });
     }
     let text = read_text(path)?;
-    let value = cozy_values::yaml::parse_str(&text, &path.display().to_string(), cozy_values::yaml::NumberMode::Native)
-        .map_err(|e| RenderError::ChartYaml { path: path.to_path_buf(), message: format!("{e:#}") })?
-        .value;
+    let value = cozy_values::yaml::parse_str(
+        &text,
+        &path.display().to_string(),
+        cozy_values::yaml::NumberMode::Native,
+    )
+    .map_err(|e| RenderError::ChartYaml {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    })?
+    .value;
     let Json::Object(raw) = value else {
-        return Err(RenderError::ChartYaml { path: path.to_path_buf(), message: "must be a mapping".into() });
+        return Err(RenderError::ChartYaml {
+            path: path.to_path_buf(),
+            message: "must be a mapping".into(),
+        });
     };
     let text_field = |key: &str| -> String {
         match raw.get(key) {
@@ -196,11 +244,17 @@ fn read_metadata(path: &Path) -> Result<ChartMetadata, RenderError> {
     };
     let name = text_field("name");
     if name.is_empty() {
-        return Err(RenderError::ChartYaml { path: path.to_path_buf(), message: "validation: chart.metadata.name is required".into() });
+        return Err(RenderError::ChartYaml {
+            path: path.to_path_buf(),
+            message: "validation: chart.metadata.name is required".into(),
+        });
     }
     let version = text_field("version");
     if version.is_empty() {
-        return Err(RenderError::ChartYaml { path: path.to_path_buf(), message: "validation: chart.metadata.version is required".into() });
+        return Err(RenderError::ChartYaml {
+            path: path.to_path_buf(),
+            message: "validation: chart.metadata.version is required".into(),
+        });
     }
     Ok(ChartMetadata {
         api_version: text_field("apiVersion"),
@@ -220,27 +274,44 @@ fn read_templates(dir: &Path) -> Result<Vec<TemplateSource>, RenderError> {
         return Ok(out);
     }
     for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
-        let entry = entry.map_err(|e| RenderError::Io { path: root.clone(), message: e.to_string() })?;
+        let entry = entry.map_err(|e| RenderError::Io {
+            path: root.clone(),
+            message: e.to_string(),
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
         let rel = relative(dir, entry.path());
-        out.push(TemplateSource { rel, text: read_text(entry.path())? });
+        out.push(TemplateSource {
+            rel,
+            text: read_text(entry.path())?,
+        });
     }
     Ok(out)
 }
 
 fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, RenderError> {
-    const SPECIAL: &[&str] = &["Chart.yaml", "values.yaml", "values.schema.json", "Chart.lock"];
+    const SPECIAL: &[&str] = &[
+        "Chart.yaml",
+        "values.yaml",
+        "values.schema.json",
+        "Chart.lock",
+    ];
     const SKIP_DIRS: &[&str] = &["templates", "charts", "tests"];
     let mut out = BTreeMap::new();
-    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
-        let rel = relative(dir, e.path());
-        let top = rel.split('/').next().unwrap_or("");
-        !(e.depth() == 1 && e.file_type().is_dir() && SKIP_DIRS.contains(&top))
-    });
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let rel = relative(dir, e.path());
+            let top = rel.split('/').next().unwrap_or("");
+            !(e.depth() == 1 && e.file_type().is_dir() && SKIP_DIRS.contains(&top))
+        });
     for entry in walker {
-        let entry = entry.map_err(|e| RenderError::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+        let entry = entry.map_err(|e| RenderError::Io {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -248,7 +319,10 @@ fn read_files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, RenderError> {
         if SPECIAL.contains(&rel.as_str()) {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| RenderError::Io { path: entry.path().to_path_buf(), message: e.to_string() })?;
+        let bytes = std::fs::read(entry.path()).map_err(|e| RenderError::Io {
+            path: entry.path().to_path_buf(),
+            message: e.to_string(),
+        })?;
         out.insert(rel, bytes);
     }
     Ok(out)
@@ -264,8 +338,13 @@ fn relative(base: &Path, path: &Path) -> String {
 }
 
 /// Compute the values of the chart tree from its defaults and the user's layers.
-pub fn compute_values(chart: &Chart, layers: &[ValueLayer], base_dir: &Path) -> Result<Computed, RenderError> {
-    cozy_values::compute(&chart.values_tree(), layers, base_dir).map_err(|e| RenderError::Values(format!("{e:#}")))
+pub fn compute_values(
+    chart: &Chart,
+    layers: &[ValueLayer],
+    base_dir: &Path,
+) -> Result<Computed, RenderError> {
+    cozy_values::compute(&chart.values_tree(), layers, base_dir)
+        .map_err(|e| RenderError::Values(format!("{e:#}")))
 }
 
 /// Validate computed values against every chart's schema; all violations at once.
@@ -274,5 +353,8 @@ pub fn validate_values(chart: &Chart, computed: &Computed) -> Result<(), RenderE
     if violations.is_empty() {
         return Ok(());
     }
-    Err(RenderError::Schema { chart: chart.name().to_string(), violations: violations.iter().map(|v| v.to_string()).collect() })
+    Err(RenderError::Schema {
+        chart: chart.name().to_string(),
+        violations: violations.iter().map(|v| v.to_string()).collect(),
+    })
 }

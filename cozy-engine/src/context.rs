@@ -36,15 +36,32 @@ impl ReleaseInfo {
 
 /// `Chart` as Helm exposes it: Chart.yaml keys with the first letter capitalised
 /// (`apiVersion` → `APIVersion`), every documented field present (empty when unset).
-pub fn chart_value(meta: &ChartMetadata, version: Option<&str>, app_version: Option<&str>) -> Value {
+pub fn chart_value(
+    meta: &ChartMetadata,
+    version: Option<&str>,
+    app_version: Option<&str>,
+) -> Value {
     let mut m: BTreeMap<String, Value> = BTreeMap::new();
     for key in [
-        "Name", "Home", "Version", "Description", "Icon", "APIVersion", "Condition", "Tags", "AppVersion", "KubeVersion", "Type",
+        "Name",
+        "Home",
+        "Version",
+        "Description",
+        "Icon",
+        "APIVersion",
+        "Condition",
+        "Tags",
+        "AppVersion",
+        "KubeVersion",
+        "Type",
     ] {
         m.insert(key.to_string(), Value::from(""));
     }
     m.insert("Deprecated".into(), Value::from(false));
-    m.insert("Annotations".into(), map_value(BTreeMap::<String, Value>::new()));
+    m.insert(
+        "Annotations".into(),
+        map_value(BTreeMap::<String, Value>::new()),
+    );
     for (key, value) in &meta.raw {
         let helm_key = match key.as_str() {
             "apiVersion" => "APIVersion".to_string(),
@@ -59,14 +76,23 @@ pub fn chart_value(meta: &ChartMetadata, version: Option<&str>, app_version: Opt
         m.insert(helm_key, Value::from(minijinja::value::Serde(value)));
     }
     m.insert("Name".into(), Value::from(meta.name.clone()));
-    m.insert("Version".into(), Value::from(version.unwrap_or(&meta.version).to_string()));
-    m.insert("AppVersion".into(), Value::from(app_version.unwrap_or(&meta.app_version).to_string()));
+    m.insert(
+        "Version".into(),
+        Value::from(version.unwrap_or(&meta.version).to_string()),
+    );
+    m.insert(
+        "AppVersion".into(),
+        Value::from(app_version.unwrap_or(&meta.app_version).to_string()),
+    );
     map_value(m)
 }
 
 /// `Template` for one template file.
 pub fn template_value(source_name: &str) -> Value {
-    let base = source_name.rsplit_once("/templates/").map(|(b, _)| format!("{b}/templates")).unwrap_or_default();
+    let base = source_name
+        .rsplit_once("/templates/")
+        .map(|(b, _)| format!("{b}/templates"))
+        .unwrap_or_default();
     let mut m = BTreeMap::new();
     m.insert("Name", Value::from(source_name.to_string()));
     m.insert("BasePath", Value::from(base));
@@ -110,7 +136,10 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// Helm's defaults (`v1.35.0`), or `--kube-version` (kept as written, with a leading `v`).
-    pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> Result<Capabilities, RenderError> {
+    pub fn new(
+        kube_version: Option<&str>,
+        extra_api_versions: &[String],
+    ) -> Result<Capabilities, RenderError> {
         let version = match kube_version {
             None => "v1.35.0".to_string(),
             Some(v) => {
@@ -118,8 +147,14 @@ impl Capabilities {
                 let bare = v.strip_prefix('v').unwrap_or(v);
                 let parts: Vec<&str> = bare.split('.').collect();
                 let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-                if parts.len() < 2 || parts.len() > 3 || !numeric(parts[0]) || !numeric(parts[1].split(['-', '+']).next().unwrap_or("")) {
-                    return Err(RenderError::KubeVersion { value: v.to_string() });
+                if parts.len() < 2
+                    || parts.len() > 3
+                    || !numeric(parts[0])
+                    || !numeric(parts[1].split(['-', '+']).next().unwrap_or(""))
+                {
+                    return Err(RenderError::KubeVersion {
+                        value: v.to_string(),
+                    });
                 }
                 format!("v{bare}")
             }
@@ -127,8 +162,15 @@ impl Capabilities {
         let bare = version.trim_start_matches('v');
         let mut parts = bare.split('.');
         let major = parts.next().unwrap_or("1").to_string();
-        let minor = parts.next().unwrap_or("0").split(['-', '+']).next().unwrap_or("0").to_string();
-        let mut api_versions: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
+        let minor = parts
+            .next()
+            .unwrap_or("0")
+            .split(['-', '+'])
+            .next()
+            .unwrap_or("0")
+            .to_string();
+        let mut api_versions: Vec<String> =
+            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
         for extra in extra_api_versions {
             for item in extra.split(',') {
                 let item = item.trim();
@@ -137,14 +179,25 @@ impl Capabilities {
                 }
             }
         }
-        Ok(Capabilities { version, major, minor, api_versions })
+        Ok(Capabilities {
+            version,
+            major,
+            minor,
+            api_versions,
+        })
     }
 
     pub fn to_value(&self) -> Value {
         let mut m = BTreeMap::new();
         m.insert("KubeVersion", Value::from_object(KubeVersion(self.clone())));
-        m.insert("APIVersions", Value::from_object(ApiVersions(self.api_versions.clone())));
-        m.insert("HelmVersion", map_value([("Version", Value::from("v4.1.4"))]));
+        m.insert(
+            "APIVersions",
+            Value::from_object(ApiVersions(self.api_versions.clone())),
+        );
+        m.insert(
+            "HelmVersion",
+            map_value([("Version", Value::from("v4.1.4"))]),
+        );
         map_value(m)
     }
 }
@@ -183,10 +236,20 @@ impl Object for ApiVersions {
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Seq(self.0.len())
     }
-    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
         match method {
             "Has" => {
-                let wanted = args.first().and_then(Value::as_str).ok_or_else(|| Error::new(ErrorKind::MissingArgument, "Has needs an API version string"))?;
+                let wanted = args.first().and_then(Value::as_str).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::MissingArgument,
+                        "Has needs an API version string",
+                    )
+                })?;
                 Ok(Value::from(self.0.iter().any(|v| v == wanted)))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -200,36 +263,61 @@ pub struct Files(pub Arc<BTreeMap<String, Vec<u8>>>);
 
 impl Files {
     fn get(&self, path: &str) -> String {
-        self.0.get(path.trim_start_matches("./")).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+        self.0
+            .get(path.trim_start_matches("./"))
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
     }
 }
 
 impl Object for Files {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
-        self.0.get(key).map(|b| Value::from(String::from_utf8_lossy(b).into_owned()))
+        self.0
+            .get(key)
+            .map(|b| Value::from(String::from_utf8_lossy(b).into_owned()))
     }
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Values(self.0.keys().map(|k| Value::from(k.clone())).collect())
     }
-    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
         let arg = || -> Result<String, Error> {
             args.first()
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .ok_or_else(|| Error::new(ErrorKind::MissingArgument, format!("Files.{method} needs a path")))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::MissingArgument,
+                        format!("Files.{method} needs a path"),
+                    )
+                })
         };
         match method {
             "Get" => Ok(Value::from(self.get(&arg()?))),
             "GetBytes" => Ok(Value::from(self.get(&arg()?))),
-            "Lines" => Ok(Value::from(self.get(&arg()?).lines().map(str::to_string).collect::<Vec<_>>())),
+            "Lines" => Ok(Value::from(
+                self.get(&arg()?)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            )),
             "Glob" => {
                 let pattern = arg()?;
                 let matched: BTreeMap<String, Value> = self
                     .0
                     .iter()
                     .filter(|(path, _)| glob_match(&pattern, path))
-                    .map(|(path, bytes)| (path.clone(), Value::from(String::from_utf8_lossy(bytes).into_owned())))
+                    .map(|(path, bytes)| {
+                        (
+                            path.clone(),
+                            Value::from(String::from_utf8_lossy(bytes).into_owned()),
+                        )
+                    })
                     .collect();
                 Ok(map_value(matched))
             }
@@ -247,7 +335,9 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
                 let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
                 (0..=s.len()).any(|i| go(rest, &s[i..]))
             }
-            Some(b'*') => (0..=s.len()).take_while(|i| *i == 0 || s[i - 1] != b'/').any(|i| go(&p[1..], &s[i..])),
+            Some(b'*') => (0..=s.len())
+                .take_while(|i| *i == 0 || s[i - 1] != b'/')
+                .any(|i| go(&p[1..], &s[i..])),
             Some(b'?') => !s.is_empty() && s[0] != b'/' && go(&p[1..], &s[1..]),
             Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
         }
@@ -257,7 +347,12 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
 
 /// A template map from key/value pairs (iterates in sorted key order).
 pub fn map_value<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-    Value::from_object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect::<BTreeMap<String, Value>>())
+    Value::from_object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v))
+            .collect::<BTreeMap<String, Value>>(),
+    )
 }
 
 /// Convert JSON data into a template value (maps iterate in sorted key order).
@@ -281,7 +376,10 @@ mod tests {
     #[test]
     fn kube_version_forms() {
         let c = Capabilities::new(Some("1.30"), &[]).unwrap();
-        assert_eq!((c.version.as_str(), c.major.as_str(), c.minor.as_str()), ("v1.30", "1", "30"));
+        assert_eq!(
+            (c.version.as_str(), c.major.as_str(), c.minor.as_str()),
+            ("v1.30", "1", "30")
+        );
         let c = Capabilities::new(None, &["example.com/v1,apps/v1".into()]).unwrap();
         assert!(c.api_versions.contains(&"example.com/v1".to_string()));
         assert!(Capabilities::new(Some("banana"), &[]).is_err());

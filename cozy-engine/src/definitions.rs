@@ -47,8 +47,17 @@ fn next_tag(text: &str, from: usize) -> Option<Tag> {
             inner = &inner[..inner.len() - 1];
         }
         let words = split_words(inner);
-        if matches!(words.first().map(String::as_str), Some("define") | Some("enddefine")) {
-            return Some(Tag { start, end: close + 2, trim_before, trim_after, words });
+        if matches!(
+            words.first().map(String::as_str),
+            Some("define") | Some("enddefine")
+        ) {
+            return Some(Tag {
+                start,
+                end: close + 2,
+                trim_before,
+                trim_after,
+                words,
+            });
         }
         pos = close + 2;
     }
@@ -96,14 +105,31 @@ pub fn parse_definitions(text: &str) -> Result<Vec<Definition>, DefinitionError>
     while let Some(open) = next_tag(text, pos) {
         let line = line_of(text, open.start);
         if open.words[0] != "define" {
-            return Err(DefinitionError { line, message: "`enddefine` without a matching `define`".into() });
+            return Err(DefinitionError {
+                line,
+                message: "`enddefine` without a matching `define`".into(),
+            });
         }
         let name = match open.words.get(1) {
-            Some(q) if q.len() >= 2 && (q.starts_with('"') || q.starts_with('\'')) && q.ends_with(&q[..1]) => q[1..q.len() - 1].to_string(),
-            _ => return Err(DefinitionError { line, message: "`define` needs a quoted name: {% define \"chart.name\" %}".into() }),
+            Some(q)
+                if q.len() >= 2
+                    && (q.starts_with('"') || q.starts_with('\''))
+                    && q.ends_with(&q[..1]) =>
+            {
+                q[1..q.len() - 1].to_string()
+            }
+            _ => {
+                return Err(DefinitionError {
+                    line,
+                    message: "`define` needs a quoted name: {% define \"chart.name\" %}".into(),
+                })
+            }
         };
         if open.words.len() > 2 {
-            return Err(DefinitionError { line, message: format!("unexpected {:?} after the definition name", open.words[2]) });
+            return Err(DefinitionError {
+                line,
+                message: format!("unexpected {:?} after the definition name", open.words[2]),
+            });
         }
         let close = next_tag(text, open.end).ok_or_else(|| DefinitionError {
             line,
@@ -140,7 +166,11 @@ pub fn parse_definitions(text: &str) -> Result<Vec<Definition>, DefinitionError>
             }
         }
         let body = &text[body_start..body_end];
-        out.push(Definition { name, body: pad_to(text, body_start, body), line });
+        out.push(Definition {
+            name,
+            body: pad_to(text, body_start, body),
+            line,
+        });
         pos = close.end;
     }
     Ok(out)
@@ -179,7 +209,11 @@ mod tests {
         assert_eq!(defs.len(), 2);
         assert_eq!(defs[0].name, "a.b");
         assert_eq!(defs[0].line, 2);
-        assert!(defs[0].body.ends_with("#}line1\n  {{ x }}\n"), "{:?}", defs[0].body);
+        assert!(
+            defs[0].body.ends_with("#}line1\n  {{ x }}\n"),
+            "{:?}",
+            defs[0].body
+        );
         assert_eq!(defs[0].body.lines().count(), 4);
         assert_eq!(defs[1].name, "c");
         assert!(defs[1].body.ends_with("body"), "{:?}", defs[1].body);
@@ -187,15 +221,20 @@ mod tests {
 
     #[test]
     fn unterminated_and_nested_are_errors() {
-        assert!(parse_definitions("{% define \"x\" %}abc").unwrap_err().message.contains("no `{% enddefine %}`"));
-        let err = parse_definitions("{% define \"x\" %}\n{% define \"y\" %}{% enddefine %}").unwrap_err();
+        assert!(parse_definitions("{% define \"x\" %}abc")
+            .unwrap_err()
+            .message
+            .contains("no `{% enddefine %}`"));
+        let err =
+            parse_definitions("{% define \"x\" %}\n{% define \"y\" %}{% enddefine %}").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(parse_definitions("{% define x %}{% enddefine %}").is_err());
     }
 
     #[test]
     fn other_tags_are_left_in_the_body() {
-        let defs = parse_definitions("{% define \"x\" %}{% if a %}1{% endif %}{% enddefine %}").unwrap();
+        let defs =
+            parse_definitions("{% define \"x\" %}{% if a %}1{% endif %}{% enddefine %}").unwrap();
         assert_eq!(defs[0].body, "{% if a %}1{% endif %}");
     }
 }

@@ -10,7 +10,9 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehav
 use serde_json::{Map, Value as Json};
 
 use crate::chart::Chart;
-use crate::context::{chart_value, json_to_value, map_value, template_value, Capabilities, Files, ReleaseInfo};
+use crate::context::{
+    chart_value, json_to_value, map_value, template_value, Capabilities, Files, ReleaseInfo,
+};
 use crate::definitions::parse_definitions;
 use crate::error::RenderError;
 use crate::limits::{BoundedOutput, Limits};
@@ -73,7 +75,10 @@ impl ChartEnvironment {
     pub fn with_fuel(chart: &Chart, fuel: u64) -> Result<ChartEnvironment, RenderError> {
         let mut env = Environment::new();
         let mut syntax = minijinja::syntax::SyntaxConfig::builder();
-        syntax.trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true);
+        syntax
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true);
         env.set_syntax(syntax.build().expect("default delimiters are valid"));
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
         env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -83,7 +88,8 @@ impl ChartEnvironment {
             if value.is_undefined() || value.is_none() {
                 return Ok(());
             }
-            out.write_str(&cozy_funcs::go_display(value)).map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write output"))
+            out.write_str(&cozy_funcs::go_display(value))
+                .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write output"))
         });
         cozy_funcs::register(&mut env);
         env.add_function("include", include);
@@ -100,7 +106,11 @@ impl ChartEnvironment {
         let mut charts = charts_with_paths(chart);
         charts.sort_by_key(|(_, path)| std::cmp::Reverse(path.len()));
         for (c, _) in &charts {
-            for t in c.templates.iter().filter(|t| t.is_partial() || t.rel.ends_with(".tpl")) {
+            for t in c
+                .templates
+                .iter()
+                .filter(|t| t.is_partial() || t.rel.ends_with(".tpl"))
+            {
                 let file = c.source_name(t);
                 let defs = parse_definitions(&t.text).map_err(|e| RenderError::Syntax {
                     template: file.clone(),
@@ -110,16 +120,30 @@ impl ChartEnvironment {
                 })?;
                 for d in defs {
                     let key = format!("{DEFINE_PREFIX}{}", d.name);
-                    env.add_template_owned(key.clone(), d.body.clone()).map_err(|e| syntax_error(&file, &d.body, &e))?;
-                    sources.insert(key, SourceInfo { file: file.clone(), text: d.body });
+                    env.add_template_owned(key.clone(), d.body.clone())
+                        .map_err(|e| syntax_error(&file, &d.body, &e))?;
+                    sources.insert(
+                        key,
+                        SourceInfo {
+                            file: file.clone(),
+                            text: d.body,
+                        },
+                    );
                 }
             }
         }
         for (c, _) in &charts {
             for t in c.templates.iter().filter(|t| !t.is_partial()) {
                 let name = c.source_name(t);
-                env.add_template_owned(name.clone(), t.text.clone()).map_err(|e| syntax_error(&name, &t.text, &e))?;
-                sources.insert(name.clone(), SourceInfo { file: name, text: t.text.clone() });
+                env.add_template_owned(name.clone(), t.text.clone())
+                    .map_err(|e| syntax_error(&name, &t.text, &e))?;
+                sources.insert(
+                    name.clone(),
+                    SourceInfo {
+                        file: name,
+                        text: t.text.clone(),
+                    },
+                );
             }
         }
         Ok(ChartEnvironment { env, sources })
@@ -134,13 +158,26 @@ impl ChartEnvironment {
         opts: &RenderOptions,
         is_root: bool,
     ) -> BTreeMap<String, Value> {
-        let (version, app_version) = if is_root { (opts.chart_version.as_deref(), opts.app_version.as_deref()) } else { (None, None) };
+        let (version, app_version) = if is_root {
+            (opts.chart_version.as_deref(), opts.app_version.as_deref())
+        } else {
+            (None, None)
+        };
         let mut base: BTreeMap<String, Value> = BTreeMap::new();
-        base.insert("Values".into(), json_to_value(&Json::Object(values.clone())));
+        base.insert(
+            "Values".into(),
+            json_to_value(&Json::Object(values.clone())),
+        );
         base.insert("Release".into(), release.clone());
-        base.insert("Chart".into(), chart_value(&chart.metadata, version, app_version));
+        base.insert(
+            "Chart".into(),
+            chart_value(&chart.metadata, version, app_version),
+        );
         base.insert("Capabilities".into(), capabilities.clone());
-        base.insert("Files".into(), Value::from_object(Files(Arc::new(chart.files.clone()))));
+        base.insert(
+            "Files".into(),
+            Value::from_object(Files(Arc::new(chart.files.clone()))),
+        );
         base
     }
 
@@ -163,7 +200,11 @@ impl ChartEnvironment {
         opts: &RenderOptions,
         selected: &Option<Vec<String>>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
-        let _provider = ProviderGuard::install(opts.cluster_state.clone().map(|s| Arc::new(s) as Arc<dyn LookupProvider>));
+        let _provider = ProviderGuard::install(
+            opts.cluster_state
+                .clone()
+                .map(|s| Arc::new(s) as Arc<dyn LookupProvider>),
+        );
         let limits = Limits::current();
         LIMITS.with(|l| l.set(limits));
         let mut total_output = 0usize;
@@ -173,8 +214,13 @@ impl ChartEnvironment {
         let mut out = Vec::new();
         for (c, path) in charts_with_paths(chart) {
             let values = scoped_values(root_values, &path);
-            let chart_ctx = Self::chart_context(c, &values, &release, &capabilities, opts, path.is_empty());
-            for t in c.templates.iter().filter(|t| !t.is_partial() && !t.is_notes()) {
+            let chart_ctx =
+                Self::chart_context(c, &values, &release, &capabilities, opts, path.is_empty());
+            for t in c
+                .templates
+                .iter()
+                .filter(|t| !t.is_partial() && !t.is_notes())
+            {
                 let rel = c.rel_path(t);
                 if let Some(sel) = selected {
                     if !sel.contains(&rel) {
@@ -194,7 +240,11 @@ impl ChartEnvironment {
                         ),
                     });
                 }
-                out.push(RenderedFile { source, path: rel, text });
+                out.push(RenderedFile {
+                    source,
+                    path: rel,
+                    text,
+                });
             }
         }
         out.sort_by(|a, b| a.source.cmp(&b.source));
@@ -210,16 +260,33 @@ impl ChartEnvironment {
         capabilities: &Capabilities,
         opts: &RenderOptions,
     ) -> Result<Option<String>, RenderError> {
-        let Some(notes) = chart.templates.iter().find(|t| t.is_notes()) else { return Ok(None) };
-        let _provider = ProviderGuard::install(opts.cluster_state.clone().map(|s| Arc::new(s) as Arc<dyn LookupProvider>));
+        let Some(notes) = chart.templates.iter().find(|t| t.is_notes()) else {
+            return Ok(None);
+        };
+        let _provider = ProviderGuard::install(
+            opts.cluster_state
+                .clone()
+                .map(|s| Arc::new(s) as Arc<dyn LookupProvider>),
+        );
         LIMITS.with(|l| l.set(Limits::current()));
-        let chart_ctx = Self::chart_context(chart, &computed.values, &release.to_value(), &capabilities.to_value(), opts, true);
+        let chart_ctx = Self::chart_context(
+            chart,
+            &computed.values,
+            &release.to_value(),
+            &capabilities.to_value(),
+            opts,
+            true,
+        );
         let source = chart.source_name(notes);
-        self.render_one(&source, Self::template_context(&chart_ctx, &source)).map(Some)
+        self.render_one(&source, Self::template_context(&chart_ctx, &source))
+            .map(Some)
     }
 
     fn render_one(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
-        let tmpl = self.env.get_template(name).map_err(|e| self.execution_error(e))?;
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.execution_error(e))?;
         INCLUDE_DEPTH.with(|d| d.set(0));
         let limit = LIMITS.with(|l| l.get().max_template_output);
         let mut out = BoundedOutput::new(limit);
@@ -227,7 +294,9 @@ impl ChartEnvironment {
             Ok(_) => Ok(out.into_string()),
             Err(_) if out.exceeded() => Err(RenderError::Chart {
                 path: name.into(),
-                message: format!("rendered output exceeds {limit} bytes (raise it with --max-template-output)"),
+                message: format!(
+                    "rendered output exceeds {limit} bytes (raise it with --max-template-output)"
+                ),
             }),
             Err(e) => Err(self.execution_error(e)),
         }
@@ -237,7 +306,9 @@ impl ChartEnvironment {
     fn execution_error(&self, err: Error) -> RenderError {
         let name = err.name().unwrap_or("").to_string();
         let info = self.sources.get(&name);
-        let file = info.map(|i| i.file.clone()).unwrap_or_else(|| name.trim_start_matches(DEFINE_PREFIX).to_string());
+        let file = info
+            .map(|i| i.file.clone())
+            .unwrap_or_else(|| name.trim_start_matches(DEFINE_PREFIX).to_string());
         let line = err.line().unwrap_or(0);
         let col = match (info, err.range()) {
             (Some(info), Some(range)) if range.start <= info.text.len() => {
@@ -246,8 +317,16 @@ impl ChartEnvironment {
             }
             _ => 0,
         };
-        let snippet = info.map(|i| snippet_around(&i.text, line.max(1))).unwrap_or_default();
-        RenderError::Execution { template: file, line, col, message: error_message(&err), snippet }
+        let snippet = info
+            .map(|i| snippet_around(&i.text, line.max(1)))
+            .unwrap_or_default();
+        RenderError::Execution {
+            template: file,
+            line,
+            col,
+            message: error_message(&err),
+            snippet,
+        }
     }
 }
 
@@ -268,7 +347,10 @@ fn syntax_error(file: &str, text: &str, err: &Error) -> RenderError {
     RenderError::Syntax {
         template: file.to_string(),
         line,
-        message: err.detail().map(str::to_string).unwrap_or_else(|| err.kind().to_string()),
+        message: err
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| err.kind().to_string()),
         snippet: snippet_around(text, line),
     }
 }
@@ -397,7 +479,10 @@ fn tpl(state: &State, text: Value, arg: Option<Value>) -> Result<String, Error> 
         None => cozy_funcs::go_display(&text),
     };
     let _depth = DepthGuard::enter("tpl")?;
-    let tmpl = state.env().template_from_named_str("tpl", &text).map_err(rethrow)?;
+    let tmpl = state
+        .env()
+        .template_from_named_str("tpl", &text)
+        .map_err(rethrow)?;
     render_bounded(&tmpl, callee_context(&arg.unwrap_or_default()))
 }
 
@@ -421,13 +506,26 @@ fn required_filter(value: Value, message: String) -> Result<Value, Error> {
 }
 
 fn fail(message: Value) -> Result<Value, Error> {
-    let message = message.as_str().map(str::to_string).unwrap_or_else(|| cozy_funcs::go_display(&message));
+    let message = message
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| cozy_funcs::go_display(&message));
     Err(Error::new(ErrorKind::InvalidOperation, message))
 }
 
-fn lookup(api_version: String, kind: String, namespace: String, name: String) -> Result<Value, Error> {
+fn lookup(
+    api_version: String,
+    kind: String,
+    namespace: String,
+    name: String,
+) -> Result<Value, Error> {
     let provider = PROVIDER.with(|p| p.borrow().clone());
     let result = lookup_value(provider.as_deref(), &api_version, &kind, &namespace, &name)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("error calling lookup: {e}")))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("error calling lookup: {e}"),
+            )
+        })?;
     Ok(json_to_value(&result))
 }

@@ -17,13 +17,31 @@ pub enum RenderError {
     /// Values could not be computed (bad values file, bad `--set`, ...).
     Values(String),
     /// Values violate the chart's JSON Schema; every violation, one per entry.
-    Schema { chart: String, violations: Vec<String> },
+    Schema {
+        chart: String,
+        violations: Vec<String>,
+    },
     /// A template (or a `_*.tpl` definition file) does not parse.
-    Syntax { template: String, line: usize, message: String, snippet: String },
+    Syntax {
+        template: String,
+        line: usize,
+        message: String,
+        snippet: String,
+    },
     /// `fail`/`required` or another execution error, with Helm's location.
-    Execution { template: String, line: usize, col: usize, message: String, snippet: String },
+    Execution {
+        template: String,
+        line: usize,
+        col: usize,
+        message: String,
+        snippet: String,
+    },
     /// A rendered document is not valid YAML.
-    InvalidYaml { source_name: String, message: String, snippet: String },
+    InvalidYaml {
+        source_name: String,
+        message: String,
+        snippet: String,
+    },
     /// `--show-only` named a template that does not exist.
     ShowOnly { name: String },
     /// `--kube-version` could not be parsed.
@@ -56,21 +74,36 @@ impl fmt::Display for RenderError {
                 }
                 Ok(())
             }
-            RenderError::Syntax { template, line, message, snippet } => {
+            RenderError::Syntax {
+                template,
+                line,
+                message,
+                snippet,
+            } => {
                 write!(f, "parse error at ({template}:{line}): {message}")?;
                 if f.alternate() && !snippet.is_empty() {
                     write!(f, "\n{snippet}")?;
                 }
                 Ok(())
             }
-            RenderError::Execution { template, line, col, message, snippet } => {
+            RenderError::Execution {
+                template,
+                line,
+                col,
+                message,
+                snippet,
+            } => {
                 write!(f, "execution error at ({template}:{line}:{col}): {message}")?;
                 if f.alternate() && !snippet.is_empty() {
                     write!(f, "\n{snippet}")?;
                 }
                 Ok(())
             }
-            RenderError::InvalidYaml { source_name, message, snippet } => {
+            RenderError::InvalidYaml {
+                source_name,
+                message,
+                snippet,
+            } => {
                 write!(f, "YAML parse error on {source_name}: {message}")?;
                 if f.alternate() && !snippet.is_empty() {
                     write!(f, "\n{snippet}")?;
@@ -81,7 +114,9 @@ impl fmt::Display for RenderError {
             RenderError::KubeVersion { value } => {
                 write!(f, "invalid kube version {value:?}: expected MAJOR.MINOR[.PATCH] with an optional leading v")
             }
-            RenderError::ClusterState { path, message } => write!(f, "cluster state {}: {message}", path.display()),
+            RenderError::ClusterState { path, message } => {
+                write!(f, "cluster state {}: {message}", path.display())
+            }
         }
     }
 }

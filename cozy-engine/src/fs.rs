@@ -19,7 +19,13 @@ pub struct AtomicWriteError {
 
 impl std::fmt::Display for AtomicWriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} failed: {} (file left unchanged)", self.path.display(), self.step, self.source)
+        write!(
+            f,
+            "{}: {} failed: {} (file left unchanged)",
+            self.path.display(),
+            self.step,
+            self.source
+        )
     }
 }
 
@@ -33,7 +39,10 @@ static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// The temporary sibling of `path`: hidden, unique per process and call.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     path.with_file_name(format!(".{name}.tmp-{}-{seq}", std::process::id()))
 }
@@ -41,15 +50,28 @@ fn temp_path(path: &Path) -> PathBuf {
 /// Replace the content of `path` with `bytes` atomically. An existing file keeps its
 /// permissions.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), AtomicWriteError> {
-    let fail = |step: &'static str| move |source: io::Error| AtomicWriteError { path: path.to_path_buf(), step, source };
+    let fail = |step: &'static str| {
+        move |source: io::Error| AtomicWriteError {
+            path: path.to_path_buf(),
+            step,
+            source,
+        }
+    };
     let temp = temp_path(path);
     let result = (|| {
-        let mut file: File = OpenOptions::new().write(true).create_new(true).open(&temp).map_err(fail("creating a temporary file"))?;
-        file.write_all(bytes).map_err(fail("writing the temporary file"))?;
+        let mut file: File = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(fail("creating a temporary file"))?;
+        file.write_all(bytes)
+            .map_err(fail("writing the temporary file"))?;
         if let Ok(meta) = fs::metadata(path) {
-            file.set_permissions(meta.permissions()).map_err(fail("copying permissions"))?;
+            file.set_permissions(meta.permissions())
+                .map_err(fail("copying permissions"))?;
         }
-        file.sync_all().map_err(fail("syncing the temporary file"))?;
+        file.sync_all()
+            .map_err(fail("syncing the temporary file"))?;
         drop(file);
         fs::rename(&temp, path).map_err(fail("renaming the temporary file"))?;
         // Make the rename itself durable; not every platform can sync a directory.
@@ -84,7 +106,10 @@ mod tests {
         fs::write(&path, "old\n").unwrap();
         atomic_write(&path, b"new\n").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("snap.yaml")]);
         let _ = fs::remove_dir_all(dir);
     }

@@ -94,7 +94,11 @@ pub struct BoundedOutput {
 
 impl BoundedOutput {
     pub fn new(limit: usize) -> Self {
-        BoundedOutput { bytes: Vec::new(), limit, exceeded: false }
+        BoundedOutput {
+            bytes: Vec::new(),
+            limit,
+            exceeded: false,
+        }
     }
 
     /// Whether a write was refused.
@@ -104,7 +108,8 @@ impl BoundedOutput {
 
     /// The text written so far (templates only ever write UTF-8).
     pub fn into_string(self) -> String {
-        String::from_utf8(self.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(self.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
@@ -112,7 +117,10 @@ impl io::Write for BoundedOutput {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.bytes.len().saturating_add(buf.len()) > self.limit {
             self.exceeded = true;
-            return Err(io::Error::other(format!("rendered output exceeds {} bytes", self.limit)));
+            return Err(io::Error::other(format!(
+                "rendered output exceeds {} bytes",
+                self.limit
+            )));
         }
         self.bytes.extend_from_slice(buf);
         Ok(buf.len())

@@ -14,7 +14,13 @@ use crate::error::RenderError;
 /// Answers lookups. Implementations must be read-only.
 pub trait LookupProvider: Send + Sync + std::fmt::Debug {
     /// One object, or `None` when it does not exist.
-    fn get(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Option<Json>, String>;
+    fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Json>, String>;
     /// Every object of the kind (in `namespace` unless empty or the kind is cluster-scoped).
     fn list(&self, api_version: &str, kind: &str, namespace: &str) -> Result<Vec<Json>, String>;
 }
@@ -61,14 +67,22 @@ impl ClusterState {
         for obj in objects {
             flatten_lists(obj, &mut flat);
         }
-        ClusterState { objects: Arc::new(flat) }
+        ClusterState {
+            objects: Arc::new(flat),
+        }
     }
 
     /// Read a multi-document YAML file (or a `kind: List`).
     pub fn from_file(path: &Path) -> Result<ClusterState, RenderError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RenderError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| RenderError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let docs = cozy_values::yaml::parse_documents(&text, cozy_values::yaml::NumberMode::Native)
-            .map_err(|e| RenderError::ClusterState { path: path.to_path_buf(), message: e.to_string() })?;
+            .map_err(|e| RenderError::ClusterState {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
         let mut objects = Vec::new();
         for (doc, line) in docs {
             match doc {
@@ -99,7 +113,11 @@ impl ClusterState {
 }
 
 fn flatten_lists(obj: Json, out: &mut Vec<Json>) {
-    let is_list = obj.get("kind").and_then(Json::as_str).map(|k| k == "List" || k.ends_with("List")).unwrap_or(false)
+    let is_list = obj
+        .get("kind")
+        .and_then(Json::as_str)
+        .map(|k| k == "List" || k.ends_with("List"))
+        .unwrap_or(false)
         && obj.get("items").map(Json::is_array).unwrap_or(false);
     if is_list {
         if let Some(Json::Array(items)) = obj.get("items").cloned() {
@@ -117,8 +135,17 @@ fn field<'a>(obj: &'a Json, pointer: &str) -> &'a str {
 }
 
 impl LookupProvider for ClusterState {
-    fn get(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<Option<Json>, String> {
-        Ok(self.list(api_version, kind, namespace)?.into_iter().find(|o| field(o, "/metadata/name") == name))
+    fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Json>, String> {
+        Ok(self
+            .list(api_version, kind, namespace)?
+            .into_iter()
+            .find(|o| field(o, "/metadata/name") == name))
     }
 
     fn list(&self, api_version: &str, kind: &str, namespace: &str) -> Result<Vec<Json>, String> {
@@ -142,13 +169,19 @@ pub fn lookup_value(
     name: &str,
 ) -> Result<Json, String> {
     let Some(provider) = provider else {
-        return Ok(if name.is_empty() { json!({}) } else { Json::Object(Map::new()) });
+        return Ok(if name.is_empty() {
+            json!({})
+        } else {
+            Json::Object(Map::new())
+        });
     };
     if name.is_empty() {
         let items = provider.list(api_version, kind, namespace)?;
         Ok(json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}))
     } else {
-        Ok(provider.get(api_version, kind, namespace, name)?.unwrap_or_else(|| Json::Object(Map::new())))
+        Ok(provider
+            .get(api_version, kind, namespace, name)?
+            .unwrap_or_else(|| Json::Object(Map::new())))
     }
 }
 
@@ -178,7 +211,14 @@ mod tests {
     #[test]
     fn cluster_scoped_ignores_namespace() {
         let s = state();
-        let got = lookup_value(Some(&s), "cozystack.io/v1alpha1", "Package", "anything", "cozystack.ouroboros").unwrap();
+        let got = lookup_value(
+            Some(&s),
+            "cozystack.io/v1alpha1",
+            "Package",
+            "anything",
+            "cozystack.ouroboros",
+        )
+        .unwrap();
         assert_eq!(got["kind"], "Package");
     }
 

@@ -86,13 +86,21 @@ impl Document {
         self.value.get("kind").and_then(Json::as_str).unwrap_or("")
     }
     pub fn api_version(&self) -> &str {
-        self.value.get("apiVersion").and_then(Json::as_str).unwrap_or("")
+        self.value
+            .get("apiVersion")
+            .and_then(Json::as_str)
+            .unwrap_or("")
     }
     pub fn name(&self) -> &str {
-        self.value.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("")
+        self.value
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("")
     }
     pub fn namespace(&self) -> Option<&str> {
-        self.value.pointer("/metadata/namespace").and_then(Json::as_str)
+        self.value
+            .pointer("/metadata/namespace")
+            .and_then(Json::as_str)
     }
     /// True when `template` names this document's template, in relative or source form.
     pub fn matches_template(&self, template: &str) -> bool {
@@ -139,7 +147,14 @@ pub fn order_documents(files: &[RenderedFile]) -> Result<Vec<Document>, RenderEr
         for (index, text) in split_documents(&file.text).into_iter().enumerate() {
             let value = parse_document(&file.source, &file.text, &text)?;
             let hook = hook_of(&value);
-            let doc = Document { source: file.source.clone(), path: file.path.clone(), index, text, value, hook };
+            let doc = Document {
+                source: file.source.clone(),
+                path: file.path.clone(),
+                index,
+                text,
+                value,
+                hook,
+            };
             if doc.hook.is_some() {
                 hooks.push(doc);
             } else {
@@ -148,13 +163,21 @@ pub fn order_documents(files: &[RenderedFile]) -> Result<Vec<Document>, RenderEr
         }
     }
     ordinary.sort_by_key(|d| kind_rank(d.kind()));
-    hooks.sort_by_key(|d| (d.hook.as_ref().map(|h| h.weight).unwrap_or(0), kind_rank(d.kind())));
+    hooks.sort_by_key(|d| {
+        (
+            d.hook.as_ref().map(|h| h.weight).unwrap_or(0),
+            kind_rank(d.kind()),
+        )
+    });
     ordinary.extend(hooks);
     Ok(ordinary)
 }
 
 fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
 }
 
 fn parse_document(source: &str, file_text: &str, doc: &str) -> Result<Json, RenderError> {
@@ -193,7 +216,10 @@ pub fn snippet_around(text: &str, line: usize) -> String {
     let mut out = String::new();
     for n in from..=to {
         let marker = if n == line { ">" } else { " " };
-        out.push_str(&format!("{marker}{n:>4} | {}\n", lines.get(n - 1).unwrap_or(&"")));
+        out.push_str(&format!(
+            "{marker}{n:>4} | {}\n",
+            lines.get(n - 1).unwrap_or(&"")
+        ));
     }
     out
 }
@@ -201,7 +227,12 @@ pub fn snippet_around(text: &str, line: usize) -> String {
 fn hook_of(value: &Json) -> Option<Hook> {
     let annotations = value.pointer("/metadata/annotations")?.as_object()?;
     let events = annotations.get("helm.sh/hook")?.as_str()?;
-    let split = |s: &str| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect::<Vec<_>>();
+    let split = |s: &str| {
+        s.split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+    };
     let weight = annotations
         .get("helm.sh/hook-weight")
         .and_then(|w| match w {
@@ -210,8 +241,16 @@ fn hook_of(value: &Json) -> Option<Hook> {
             _ => None,
         })
         .unwrap_or(0);
-    let delete_policies = annotations.get("helm.sh/hook-delete-policy").and_then(Json::as_str).map(split).unwrap_or_default();
-    Some(Hook { events: split(events), weight, delete_policies })
+    let delete_policies = annotations
+        .get("helm.sh/hook-delete-policy")
+        .and_then(Json::as_str)
+        .map(split)
+        .unwrap_or_default();
+    Some(Hook {
+        events: split(events),
+        weight,
+        delete_policies,
+    })
 }
 
 #[cfg(test)]
@@ -221,7 +260,10 @@ mod tests {
     #[test]
     fn separator_only_at_line_start() {
         let docs = split_documents("a: 1\nb: x---y\n---\nc: 2\n  ---\n");
-        assert_eq!(docs, vec!["a: 1\nb: x---y".to_string(), "c: 2\n  ---".to_string()]);
+        assert_eq!(
+            docs,
+            vec!["a: 1\nb: x---y".to_string(), "c: 2\n  ---".to_string()]
+        );
     }
 
     #[test]
@@ -239,7 +281,11 @@ mod tests {
 
     #[test]
     fn kinds_sort_by_install_order_hooks_last() {
-        let f = |path: &str, text: &str| RenderedFile { source: format!("c/{path}"), path: path.into(), text: text.into() };
+        let f = |path: &str, text: &str| RenderedFile {
+            source: format!("c/{path}"),
+            path: path.into(),
+            text: text.into(),
+        };
         let files = vec![
             f("templates/a.yaml", "kind: Deployment\nmetadata: {name: d}\n---\nkind: Job\nmetadata:\n  name: j\n  annotations: {helm.sh/hook: pre-delete, helm.sh/hook-weight: \"-5\"}\n"),
             f("templates/b.yaml", "kind: ServiceAccount\nmetadata: {name: s}\n---\nkind: Foo\nmetadata: {name: f}\n---\nkind: Role\nmetadata:\n  name: r\n  annotations: {helm.sh/hook: pre-delete, helm.sh/hook-weight: \"-10\"}\n"),

@@ -106,13 +106,21 @@ impl Rendered {
 
     /// One JSON array of the parsed documents (comment-only documents are skipped).
     pub fn to_json(&self) -> String {
-        let items: Vec<&Json> = self.documents.iter().filter(|d| !d.value.is_null()).map(|d| &d.value).collect();
+        let items: Vec<&Json> = self
+            .documents
+            .iter()
+            .filter(|d| !d.value.is_null())
+            .map(|d| &d.value)
+            .collect();
         serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
     }
 
     /// The parsed documents that came from one template path (relative or source form).
     pub fn documents_of(&self, template: &str) -> Vec<&Document> {
-        self.documents.iter().filter(|d| d.matches_template(template)).collect()
+        self.documents
+            .iter()
+            .filter(|d| d.matches_template(template))
+            .collect()
     }
 }
 
@@ -127,7 +135,9 @@ pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderErr
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || render_here(chart, opts));
         match worker {
-            Ok(handle) => handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
             // No thread to spare: render here, with whatever stack this thread has.
             Err(_) => render_here(chart, opts),
         }
@@ -151,7 +161,10 @@ fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderEr
     let env = if limits.fuel == crate::limits::DEFAULT_FUEL {
         chart.environment()?
     } else {
-        std::sync::Arc::new(crate::environment::ChartEnvironment::with_fuel(chart, limits.fuel)?)
+        std::sync::Arc::new(crate::environment::ChartEnvironment::with_fuel(
+            chart,
+            limits.fuel,
+        )?)
     };
     let selected = select_templates(chart, &opts.show_only)?;
     let files = env.render_all(chart, &computed, &release, &capabilities, opts, &selected)?;
@@ -161,11 +174,19 @@ fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderEr
     } else {
         None
     };
-    Ok(Rendered { files, documents, notes, values: Json::Object(computed.values.clone()) })
+    Ok(Rendered {
+        files,
+        documents,
+        notes,
+        values: Json::Object(computed.values.clone()),
+    })
 }
 
 /// Resolve `--show-only` names to template paths; an unknown name is an error.
-fn select_templates(chart: &Chart, show_only: &[String]) -> Result<Option<Vec<String>>, RenderError> {
+fn select_templates(
+    chart: &Chart,
+    show_only: &[String],
+) -> Result<Option<Vec<String>>, RenderError> {
     if show_only.is_empty() {
         return Ok(None);
     }
@@ -178,7 +199,9 @@ fn select_templates(chart: &Chart, show_only: &[String]) -> Result<Option<Vec<St
             .filter(|(path, source)| path == wanted_norm || source == wanted_norm)
             .collect();
         if hit.is_empty() {
-            return Err(RenderError::ShowOnly { name: wanted.clone() });
+            return Err(RenderError::ShowOnly {
+                name: wanted.clone(),
+            });
         }
         picked.extend(hit.into_iter().map(|(p, _)| p.clone()));
     }

@@ -11,7 +11,11 @@ use crate::values_args::ValuesArgs;
 use cozy_engine::{render, Chart, ClusterState, RenderOptions};
 
 #[derive(Debug, Parser)]
-#[command(name = "cozy-render", version, about = "Render, lint, test and diff Helm-style chart packages written as minijinja templates")]
+#[command(
+    name = "cozy-render",
+    version,
+    about = "Render, lint, test and diff Helm-style chart packages written as minijinja templates"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -89,12 +93,16 @@ impl LimitArgs {
     pub fn apply(&self) {
         let mut yaml = cozy_engine::limits::yaml_limits();
         yaml.max_depth = self.max_yaml_depth.unwrap_or(yaml.max_depth);
-        yaml.max_alias_nodes = self.max_yaml_alias_nodes.unwrap_or(cozy_engine::limits::DEFAULT_YAML_ALIAS_NODES);
+        yaml.max_alias_nodes = self
+            .max_yaml_alias_nodes
+            .unwrap_or(cozy_engine::limits::DEFAULT_YAML_ALIAS_NODES);
         cozy_engine::limits::set_yaml_limits(yaml);
         let mut limits = cozy_engine::Limits::current();
         limits.include_depth = self.max_include_depth.unwrap_or(limits.include_depth);
         limits.fuel = self.fuel.unwrap_or(limits.fuel);
-        limits.max_template_output = self.max_template_output.unwrap_or(limits.max_template_output);
+        limits.max_template_output = self
+            .max_template_output
+            .unwrap_or(limits.max_template_output);
         limits.max_total_output = self.max_total_output.unwrap_or(limits.max_total_output);
         cozy_engine::limits::set_process_limits(limits);
     }
@@ -188,7 +196,11 @@ fn template(args: &TemplateArgs) -> i32 {
             };
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            if lock.write_all(text.as_bytes()).and_then(|_| lock.flush()).is_err() {
+            if lock
+                .write_all(text.as_bytes())
+                .and_then(|_| lock.flush())
+                .is_err()
+            {
                 return 2;
             }
             0

@@ -8,4 +8,6 @@
 pub mod cli;
 pub mod values_args;
 
-pub use cozy_engine::{render, Chart, ClusterState, Document, RenderError, RenderOptions, Rendered};
+pub use cozy_engine::{
+    render, Chart, ClusterState, Document, RenderError, RenderOptions, Rendered,
+};

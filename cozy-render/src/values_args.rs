@@ -32,7 +32,8 @@ impl ValuesArgs {
     /// The layers in Helm's precedence: files, then --set-json, --set, --set-string, --set-file,
     /// --set-literal (Helm applies them by kind, not by command-line position).
     pub fn layers(&self) -> Vec<ValueLayer> {
-        let mut layers: Vec<ValueLayer> = self.values.iter().cloned().map(ValueLayer::File).collect();
+        let mut layers: Vec<ValueLayer> =
+            self.values.iter().cloned().map(ValueLayer::File).collect();
         layers.extend(self.set_json.iter().cloned().map(ValueLayer::SetJson));
         layers.extend(self.set.iter().cloned().map(ValueLayer::Set));
         layers.extend(self.set_string.iter().cloned().map(ValueLayer::SetString));

@@ -22,7 +22,9 @@ fn content(generation: usize) -> Vec<u8> {
 
 /// Whether `bytes` is one whole generation's content.
 fn is_whole(bytes: &[u8]) -> bool {
-    bytes.len() == SIZE && bytes[SIZE - 1] == b'\n' && bytes[..SIZE - 1].iter().all(|b| *b == bytes[0])
+    bytes.len() == SIZE
+        && bytes[SIZE - 1] == b'\n'
+        && bytes[..SIZE - 1].iter().all(|b| *b == bytes[0])
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -35,7 +37,9 @@ fn scratch(name: &str) -> PathBuf {
 /// In the child: rewrite the target forever (or once), as `test -u` rewrites snapshots.
 #[test]
 fn writer_child() {
-    let Ok(mode) = std::env::var("WRITER_MODE") else { return };
+    let Ok(mode) = std::env::var("WRITER_MODE") else {
+        return;
+    };
     let target = PathBuf::from(std::env::var("WRITER_TARGET").unwrap());
     match mode.as_str() {
         "loop" => {
@@ -55,7 +59,9 @@ fn child(mode: &str, target: &Path, shell_prefix: Option<&str>) -> Command {
     let mut cmd = match shell_prefix {
         Some(prefix) => {
             let mut c = Command::new("sh");
-            c.arg("-c").arg(format!("{prefix}; exec \"$0\" \"$@\"")).arg(exe);
+            c.arg("-c")
+                .arg(format!("{prefix}; exec \"$0\" \"$@\""))
+                .arg(exe);
             c
         }
         None => Command::new(exe),
@@ -81,14 +87,25 @@ fn a_writer_interrupted_at_any_moment_leaves_a_whole_file() {
     let dir = scratch("interrupt");
     let target = dir.join("snapshot.yaml");
     std::fs::write(&target, content(0)).unwrap();
-    for (round, signal) in ["INT", "TERM", "KILL", "INT", "KILL", "INT"].iter().enumerate() {
+    for (round, signal) in ["INT", "TERM", "KILL", "INT", "KILL", "INT"]
+        .iter()
+        .enumerate()
+    {
         let mut writer = child("loop", &target, None).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(40 + 37 * round as u64));
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(writer.id().to_string()).status().unwrap();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(writer.id().to_string())
+            .status()
+            .unwrap();
         assert!(status.success());
         let _ = writer.wait();
         let bytes = std::fs::read(&target).unwrap();
-        assert!(is_whole(&bytes), "round {round} (SIG{signal}): the file is torn ({} bytes)", bytes.len());
+        assert!(
+            is_whole(&bytes),
+            "round {round} (SIG{signal}): the file is torn ({} bytes)",
+            bytes.len()
+        );
     }
     // A killed writer may leave its temporary file behind, never a damaged target.
     let _ = std::fs::remove_dir_all(dir);
@@ -101,9 +118,14 @@ fn a_full_disk_leaves_the_old_file_and_no_temporary_file() {
     std::fs::write(&target, content(0)).unwrap();
     // RLIMIT_FSIZE makes writes past 4 KiB fail with EFBIG, as a full disk fails with ENOSPC;
     // it binds root too, unlike file permissions. SIGXFSZ is ignored so the write returns.
-    let out = child("once", &target, Some("ulimit -f 8; trap '' XFSZ")).output().unwrap();
+    let out = child("once", &target, Some("ulimit -f 8; trap '' XFSZ"))
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("WRITE-ERROR"), "the write should have failed: {stderr}");
+    assert!(
+        stderr.contains("WRITE-ERROR"),
+        "the write should have failed: {stderr}"
+    );
     assert!(stderr.contains("generated.yaml"), "{stderr}");
     assert_eq!(std::fs::read(&target).unwrap(), content(0));
     assert_eq!(leftovers(&dir), Vec::<String>::new());
@@ -126,7 +148,10 @@ fn a_read_only_directory_leaves_the_old_file() {
         assert_eq!(bytes, content(1));
     } else {
         let err = result.unwrap_err().to_string();
-        assert!(err.contains("values.yaml") && err.contains("left unchanged"), "{err}");
+        assert!(
+            err.contains("values.yaml") && err.contains("left unchanged"),
+            "{err}"
+        );
         assert_eq!(bytes, content(0));
     }
     let _ = std::fs::remove_file(dir.join("probe"));

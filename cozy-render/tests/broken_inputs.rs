@@ -27,10 +27,19 @@ struct Case {
     expect: Vec<&'static str>,
 }
 
-fn case(name: &'static str, files: Vec<(&'static str, &str)>, args: &[&'static str], code: i32, expect: &[&'static str]) -> Case {
+fn case(
+    name: &'static str,
+    files: Vec<(&'static str, &str)>,
+    args: &[&'static str],
+    code: i32,
+    expect: &[&'static str],
+) -> Case {
     Case {
         name,
-        files: files.into_iter().map(|(p, t)| (p, t.as_bytes().to_vec())).collect(),
+        files: files
+            .into_iter()
+            .map(|(p, t)| (p, t.as_bytes().to_vec()))
+            .collect(),
         args: args.to_vec(),
         code,
         expect: expect.to_vec(),
@@ -56,10 +65,14 @@ fn deep_yaml(levels: usize) -> String {
 
 fn cases() -> Vec<Case> {
     let deep_values: &'static str = Box::leak(deep_yaml(300).into_boxed_str());
-    let deep_flow: &'static str = Box::leak(format!("x: {}{}\n", "[".repeat(5000), "]".repeat(5000)).into_boxed_str());
+    let deep_flow: &'static str =
+        Box::leak(format!("x: {}{}\n", "[".repeat(5000), "]".repeat(5000)).into_boxed_str());
     let huge_set: &'static str = Box::leak(format!("--set=a[{}]=1", 10_000_000).into_boxed_str());
-    let deep_set: &'static str = Box::leak(format!("--set={}=1", vec!["a"; 200].join(".")).into_boxed_str());
-    let deep_json: &'static str = Box::leak(format!("--set-json=a={}1{}", "[".repeat(20_000), "]".repeat(20_000)).into_boxed_str());
+    let deep_set: &'static str =
+        Box::leak(format!("--set={}=1", vec!["a"; 200].join(".")).into_boxed_str());
+    let deep_json: &'static str = Box::leak(
+        format!("--set-json=a={}1{}", "[".repeat(20_000), "]".repeat(20_000)).into_boxed_str(),
+    );
     let long_name: &'static str = Box::leak("x".repeat(100_000).into_boxed_str());
     let _ = long_name;
     let mut v = vec![
@@ -182,8 +195,13 @@ fn cases() -> Vec<Case> {
     // Byte-level fixtures that cannot be written as &str.
     for c in v.iter_mut() {
         match c.name {
-            "non-UTF-8 template" => c.files.push(("templates/latin1.yaml", b"a: caf\xe9\n".to_vec())),
-            "binary template" => c.files.push(("templates/junk.yaml", vec![0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96, 0x00, 0x01])),
+            "non-UTF-8 template" => c
+                .files
+                .push(("templates/latin1.yaml", b"a: caf\xe9\n".to_vec())),
+            "binary template" => c.files.push((
+                "templates/junk.yaml",
+                vec![0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96, 0x00, 0x01],
+            )),
             "fromYaml of binary" => c.files.push(("junk.bin", vec![0xff, 0xfe, 0x00, 0x01])),
             _ => {}
         }
@@ -199,7 +217,11 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh chart directory for one case, named after the case for readable errors.
 fn make_chart(case: &Case) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("broken-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst)));
+    let dir = std::env::temp_dir().join(format!(
+        "broken-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("templates")).unwrap();
     if !case.files.iter().any(|(p, _)| *p == "Chart.yaml") {
@@ -225,15 +247,26 @@ fn run(case: &Case) -> Outcome {
     let args: Vec<String> = case
         .args
         .iter()
-        .map(|a| a.replace("{chart}", &chart.display().to_string()).replace("{broken}", &broken.display().to_string()))
+        .map(|a| {
+            a.replace("{chart}", &chart.display().to_string())
+                .replace("{broken}", &broken.display().to_string())
+        })
         .collect();
     let started = Instant::now();
-    let out = Command::new(BIN).args(&args).env("RUST_BACKTRACE", "0").output().expect("spawn cozy-render");
+    let out = Command::new(BIN)
+        .args(&args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("spawn cozy-render");
     let elapsed = started.elapsed();
     let _ = std::fs::remove_dir_all(&chart);
     let mut output = String::from_utf8_lossy(&out.stderr).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stdout));
-    Outcome { code: out.status.code(), output, elapsed }
+    Outcome {
+        code: out.status.code(),
+        output,
+        elapsed,
+    }
 }
 
 #[test]
@@ -254,7 +287,10 @@ fn every_broken_input_is_a_clear_error() {
         let outcome = run(&case);
         let mut problems = Vec::new();
         if outcome.code != Some(case.code) {
-            problems.push(format!("exit code {:?}, expected {}", outcome.code, case.code));
+            problems.push(format!(
+                "exit code {:?}, expected {}",
+                outcome.code, case.code
+            ));
         }
         for needle in &case.expect {
             if !outcome.output.contains(needle) {
@@ -271,10 +307,20 @@ fn every_broken_input_is_a_clear_error() {
         }
         if !problems.is_empty() {
             let shown: String = outcome.output.chars().take(600).collect();
-            failures.push(format!("{}: {}\n    output: {}", case.name, problems.join("; "), shown.replace('\n', "\n    ")));
+            failures.push(format!(
+                "{}: {}\n    output: {}",
+                case.name,
+                problems.join("; "),
+                shown.replace('\n', "\n    ")
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} broken inputs misbehaved:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} broken inputs misbehaved:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every committed fuzz corpus file replayed through the function its fuzz target calls: no
@@ -303,7 +349,11 @@ mod fuzz_corpus {
                 let started = Instant::now();
                 check(&data);
                 let took = started.elapsed();
-                assert!(took < Duration::from_secs(20), "{} took {took:?}", file.display());
+                assert!(
+                    took < Duration::from_secs(20),
+                    "{} took {took:?}",
+                    file.display()
+                );
                 replayed += 1;
             }
         }

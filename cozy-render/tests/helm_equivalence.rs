@@ -9,34 +9,58 @@ use cozy_render::cli::{name_and_chart, Cli, Command};
 use serde_json::Value as Json;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// (source, parsed document) pairs of a `helm template`-style stream.
 fn documents(stream: &str) -> Vec<(String, Json)> {
     let mut out = Vec::new();
-    for chunk in stream.split("\n---\n").flat_map(|c| c.strip_prefix("---\n").or(Some(c))) {
+    for chunk in stream
+        .split("\n---\n")
+        .flat_map(|c| c.strip_prefix("---\n").or(Some(c)))
+    {
         let mut lines = chunk.lines();
-        let source = lines.next().unwrap_or("").trim_start_matches("# Source: ").to_string();
+        let source = lines
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("# Source: ")
+            .to_string();
         let body: String = lines.collect::<Vec<_>>().join("\n");
-        let docs = cozy_values::yaml::parse_documents(&body, cozy_values::yaml::NumberMode::Native).expect("stream parses");
-        let value = docs.into_iter().next().map(|(v, _)| v).unwrap_or(Json::Null);
+        let docs = cozy_values::yaml::parse_documents(&body, cozy_values::yaml::NumberMode::Native)
+            .expect("stream parses");
+        let value = docs
+            .into_iter()
+            .next()
+            .map(|(v, _)| v)
+            .unwrap_or(Json::Null);
         out.push((source, value));
     }
     out
 }
 
 fn render_case(args: &str) -> String {
-    let mut argv: Vec<String> = vec!["cozy-render".into(), "template".into(), "demo".into(), "demo".into()];
+    let mut argv: Vec<String> = vec![
+        "cozy-render".into(),
+        "template".into(),
+        "demo".into(),
+        "demo".into(),
+    ];
     argv.extend(args.split_whitespace().map(str::to_string));
     let cli = Cli::try_parse_from(&argv).expect("arguments parse");
-    let Command::Template(t) = cli.command else { panic!("not a template command") };
+    let Command::Template(t) = cli.command else {
+        panic!("not a template command")
+    };
     let (name, chart) = name_and_chart(&t.positional);
     let examples = workspace().join("examples");
     let chart = cozy_render::Chart::load(&examples.join(chart)).expect("chart loads");
     let mut opts = t.render.options(&name).expect("options");
     opts.base_dir = examples;
-    cozy_render::render(&chart, &opts).unwrap_or_else(|e| panic!("{e:#}")).to_yaml_stream()
+    cozy_render::render(&chart, &opts)
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .to_yaml_stream()
 }
 
 #[test]
@@ -44,17 +68,28 @@ fn demo_chart_matches_helm_for_every_case() {
     let examples = workspace().join("examples");
     let cases = std::fs::read_to_string(examples.join("cases.txt")).unwrap();
     let mut checked = 0;
-    for line in cases.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in cases
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let (name, args) = line.split_once('|').unwrap();
         let name = name.trim();
-        let expected = std::fs::read_to_string(examples.join("expected").join(format!("{name}.yaml"))).unwrap();
+        let expected =
+            std::fs::read_to_string(examples.join("expected").join(format!("{name}.yaml")))
+                .unwrap();
         let ours = render_case(args);
         let (want, got) = (documents(&expected), documents(&ours));
         let want_sources: Vec<&str> = want.iter().map(|(s, _)| s.as_str()).collect();
         let got_sources: Vec<&str> = got.iter().map(|(s, _)| s.as_str()).collect();
-        assert_eq!(got_sources, want_sources, "case {name}: document order differs");
+        assert_eq!(
+            got_sources, want_sources,
+            "case {name}: document order differs"
+        );
         for (i, ((_, w), (src, g))) in want.iter().zip(&got).enumerate() {
-            assert_eq!(g, w, "case {name}: document {i} ({src}) differs\n--- ours:\n{ours}");
+            assert_eq!(
+                g, w,
+                "case {name}: document {i} ({src}) differs\n--- ours:\n{ours}"
+            );
         }
         checked += 1;
     }

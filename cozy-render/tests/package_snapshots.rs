@@ -22,17 +22,40 @@ struct Package {
 }
 
 const PACKAGES: &[Package] = &[
-    Package { key: "ouroboros", dir: "packages/system/ouroboros", release: "ouroboros", namespace: "cozy-ouroboros" },
-    Package { key: "coredns", dir: "packages/system/coredns", release: "coredns", namespace: "kube-system" },
-    Package { key: "kubernetes", dir: "packages/apps/kubernetes", release: "tenant-demo", namespace: "tenant-demo" },
-    Package { key: "platform", dir: "packages/core/platform", release: "cozystack", namespace: "cozy-system" },
+    Package {
+        key: "ouroboros",
+        dir: "packages/system/ouroboros",
+        release: "ouroboros",
+        namespace: "cozy-ouroboros",
+    },
+    Package {
+        key: "coredns",
+        dir: "packages/system/coredns",
+        release: "coredns",
+        namespace: "kube-system",
+    },
+    Package {
+        key: "kubernetes",
+        dir: "packages/apps/kubernetes",
+        release: "tenant-demo",
+        namespace: "tenant-demo",
+    },
+    Package {
+        key: "platform",
+        dir: "packages/core/platform",
+        release: "cozystack",
+        namespace: "cozy-system",
+    },
 ];
 
 /// The matrix must not silently shrink: the acceptance bar is at least this many cases.
 const MIN_CASES: usize = 40;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("crate lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crate lives in the workspace")
+        .to_path_buf()
 }
 
 /// Case files of one package, sorted by name (state files excluded).
@@ -58,7 +81,10 @@ fn render_case(root: &Path, package: &Package, values_file: &Path) -> String {
     };
     let state_file = values_file.with_extension("state.yaml");
     let cluster_state = if state_file.exists() {
-        Some(ClusterState::from_file(&state_file).unwrap_or_else(|e| panic!("{}: {e}", state_file.display())))
+        Some(
+            ClusterState::from_file(&state_file)
+                .unwrap_or_else(|e| panic!("{}: {e}", state_file.display())),
+        )
     } else {
         None
     };
@@ -84,7 +110,10 @@ fn packages_render_as_snapshotted_over_the_value_matrix() {
     let mut total = 0;
     for package in PACKAGES {
         for values_file in cases(&root, package) {
-            let case = values_file.file_stem().and_then(|s| s.to_str()).expect("utf-8 case name");
+            let case = values_file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("utf-8 case name");
             let output = render_case(&root, package, &values_file);
             let name = format!("{}__{}", package.key, case);
             insta::with_settings!({
@@ -98,7 +127,10 @@ fn packages_render_as_snapshotted_over_the_value_matrix() {
             total += 1;
         }
     }
-    assert!(total >= MIN_CASES, "value matrix has {total} cases, at least {MIN_CASES} are required");
+    assert!(
+        total >= MIN_CASES,
+        "value matrix has {total} cases, at least {MIN_CASES} are required"
+    );
 }
 
 #[test]
@@ -109,16 +141,27 @@ fn every_gate_case_fails_and_every_other_case_renders() {
     let root = workspace_root();
     for package in PACKAGES {
         for values_file in cases(&root, package) {
-            let first_line = fs::read_to_string(&values_file).expect("readable case").lines().next().unwrap_or_default().to_string();
-            let must_fail = first_line.starts_with("# Gate:") || first_line.starts_with("# Rejected");
+            let first_line = fs::read_to_string(&values_file)
+                .expect("readable case")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let must_fail =
+                first_line.starts_with("# Gate:") || first_line.starts_with("# Rejected");
             let output = render_case(&root, package, &values_file);
-            let failed = output.starts_with("render error:") || output.starts_with("chart load error:");
+            let failed =
+                output.starts_with("render error:") || output.starts_with("chart load error:");
             assert_eq!(
                 failed,
                 must_fail,
                 "{}: expected {}, got:\n{}",
                 values_file.display(),
-                if must_fail { "a render failure" } else { "a clean render" },
+                if must_fail {
+                    "a render failure"
+                } else {
+                    "a clean render"
+                },
                 output.lines().take(5).collect::<Vec<_>>().join("\n")
             );
         }

@@ -10,13 +10,18 @@ use serde_json::json;
 const BIN: &str = env!("CARGO_BIN_EXE_cozy-render");
 
 /// A value that would fail the render (and leak the release name) if it were ever evaluated.
-const HOSTILE: &str = "{{ fail(\"evaluated\") }}{% for i in range(3) %}{{ Release.Name }}{% endfor %}";
+const HOSTILE: &str =
+    "{{ fail(\"evaluated\") }}{% for i in range(3) %}{{ Release.Name }}{% endfor %}";
 
 fn chart(name: &str, template: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("values-are-data-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: data\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: data\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("values.yaml"), "greeting: hello\n").unwrap();
     std::fs::write(dir.join("templates/cm.yaml"), template).unwrap();
     dir
@@ -25,7 +30,10 @@ fn chart(name: &str, template: &str) -> PathBuf {
 fn literal(values: serde_json::Value) -> RenderOptions {
     RenderOptions {
         release_name: "rel".into(),
-        values: vec![ValueLayer::Literal { origin: "test".into(), values: values.as_object().cloned().unwrap() }],
+        values: vec![ValueLayer::Literal {
+            origin: "test".into(),
+            values: values.as_object().cloned().unwrap(),
+        }],
         ..RenderOptions::default()
     }
 }
@@ -38,8 +46,14 @@ fn first_document(dir: &PathBuf, opts: &RenderOptions) -> serde_json::Value {
 
 #[test]
 fn template_syntax_in_a_value_is_printed_verbatim() {
-    let dir = chart("print", "a: {{ Values.x | quote }}\nb: {{ Values.nested | toYaml | quote }}\n");
-    let doc = first_document(&dir, &literal(json!({"x": HOSTILE, "nested": {"k": HOSTILE}})));
+    let dir = chart(
+        "print",
+        "a: {{ Values.x | quote }}\nb: {{ Values.nested | toYaml | quote }}\n",
+    );
+    let doc = first_document(
+        &dir,
+        &literal(json!({"x": HOSTILE, "nested": {"k": HOSTILE}})),
+    );
     assert_eq!(doc["a"], json!(HOSTILE));
     assert_eq!(doc["b"], json!(format!("k: '{HOSTILE}'")));
     let _ = std::fs::remove_dir_all(dir);
@@ -47,9 +61,18 @@ fn template_syntax_in_a_value_is_printed_verbatim() {
 
 #[test]
 fn a_value_is_evaluated_only_when_the_chart_passes_it_to_tpl() {
-    let dir = chart("tpl", "plain: {{ Values.t | quote }}\nrendered: {{ tpl(Values.t, dot) | quote }}\n");
-    let doc = first_document(&dir, &literal(json!({"t": "{{ Release.Name }}-{{ Values.greeting }}"})));
-    assert_eq!(doc["plain"], json!("{{ Release.Name }}-{{ Values.greeting }}"));
+    let dir = chart(
+        "tpl",
+        "plain: {{ Values.t | quote }}\nrendered: {{ tpl(Values.t, dot) | quote }}\n",
+    );
+    let doc = first_document(
+        &dir,
+        &literal(json!({"t": "{{ Release.Name }}-{{ Values.greeting }}"})),
+    );
+    assert_eq!(
+        doc["plain"],
+        json!("{{ Release.Name }}-{{ Values.greeting }}")
+    );
     assert_eq!(doc["rendered"], json!("rel-hello"));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -58,7 +81,11 @@ fn a_value_is_evaluated_only_when_the_chart_passes_it_to_tpl() {
 fn set_and_values_files_carry_template_syntax_as_text_through_the_cli() {
     let dir = chart("cli", "a: {{ Values.a | quote }}\nb: {{ Values.b | quote }}\nkey: {{ Values.m | toJson | quote }}\n");
     let file = dir.join("user.yaml");
-    std::fs::write(&file, format!("b: '{HOSTILE}'\nm:\n  '{{{{ Release.Name }}}}': v\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("b: '{HOSTILE}'\nm:\n  '{{{{ Release.Name }}}}': v\n"),
+    )
+    .unwrap();
     let out = Command::new(BIN)
         .arg("template")
         .arg(&dir)
@@ -69,9 +96,16 @@ fn set_and_values_files_carry_template_syntax_as_text_through_the_cli() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(r#"a: "{{ fail(\"x\") }}""#), "{stdout}");
     assert!(stdout.contains("{{ Release.Name }}"), "{stdout}");
-    assert!(!stdout.contains("release-name"), "a value was evaluated: {stdout}");
+    assert!(
+        !stdout.contains("release-name"),
+        "a value was evaluated: {stdout}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

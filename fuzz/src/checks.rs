@@ -13,8 +13,12 @@ pub const PART_SEPARATOR: &str = "\n%%\n";
 
 /// `--set` family: the first byte picks the flavour, the rest is the expression.
 pub fn set_parser(data: &[u8]) {
-    let Some((&flavour, rest)) = data.split_first() else { return };
-    let Ok(expr) = std::str::from_utf8(rest) else { return };
+    let Some((&flavour, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(expr) = std::str::from_utf8(rest) else {
+        return;
+    };
     let mut into = cozy_values::Map::new();
     let _ = match flavour % 4 {
         0 => cozy_values::strvals::parse_set(expr, &mut into),
@@ -26,7 +30,9 @@ pub fn set_parser(data: &[u8]) {
 
 /// The values YAML loader in both number modes, and the multi-document splitter.
 pub fn values_yaml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = yaml::parse_str(text, "fuzz.yaml", NumberMode::Helm);
     let _ = yaml::parse_str(text, "fuzz.yaml", NumberMode::Native);
     let _ = yaml::parse_documents(text, NumberMode::Helm);
@@ -35,10 +41,16 @@ pub fn values_yaml(data: &[u8]) {
 /// Chart defaults (first part, YAML) coalesced with a user layer (same text as `--set`
 /// lines) and validated against a schema (second part, JSON).
 pub fn values_schema(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (values_text, schema_text) = text.split_once(PART_SEPARATOR).unwrap_or((text, "{}"));
-    let Ok(defaults) = yaml::parse_str(values_text, "values.yaml", NumberMode::Helm) else { return };
-    let Ok(schema) = serde_json::from_str::<serde_json::Value>(schema_text) else { return };
+    let Ok(defaults) = yaml::parse_str(values_text, "values.yaml", NumberMode::Helm) else {
+        return;
+    };
+    let Ok(schema) = serde_json::from_str::<serde_json::Value>(schema_text) else {
+        return;
+    };
     let chart = ChartValues {
         name: "fuzz".into(),
         defaults: defaults.value.as_object().cloned().unwrap_or_default(),
@@ -47,8 +59,14 @@ pub fn values_schema(data: &[u8]) {
         schema: Some(schema),
         ..ChartValues::default()
     };
-    let user = ValueLayer::Literal { origin: "fuzz".into(), values: chart.defaults.clone() };
-    let layers = [user, ValueLayer::Set(values_text.lines().next().unwrap_or("").to_string())];
+    let user = ValueLayer::Literal {
+        origin: "fuzz".into(),
+        values: chart.defaults.clone(),
+    };
+    let layers = [
+        user,
+        ValueLayer::Set(values_text.lines().next().unwrap_or("").to_string()),
+    ];
     if let Ok(computed) = cozy_values::compute(&chart, &layers, Path::new(".")) {
         let _ = cozy_values::validate(&chart, &computed);
     }
@@ -57,7 +75,9 @@ pub fn values_schema(data: &[u8]) {
 /// The chart every render check uses, loaded once per process.
 pub fn fixed_chart(workspace_root: &Path) -> Option<&'static Chart> {
     static CHART: OnceLock<Option<Chart>> = OnceLock::new();
-    CHART.get_or_init(|| Chart::load(&workspace_root.join("packages/system/ouroboros")).ok()).as_ref()
+    CHART
+        .get_or_init(|| Chart::load(&workspace_root.join("packages/system/ouroboros")).ok())
+        .as_ref()
 }
 
 /// The workspace root as seen from this file (fuzz/ and cozy-render/ are both one level down).
@@ -67,12 +87,23 @@ pub fn workspace_root() -> PathBuf {
 
 /// Render the ouroboros package with arbitrary user values (a values file's text).
 pub fn render_package(data: &[u8]) {
-    let Some(chart) = fixed_chart(&workspace_root()) else { return };
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(parsed) = yaml::parse_str(text, "fuzz.yaml", NumberMode::Helm) else { return };
-    let Some(values) = parsed.value.as_object().cloned() else { return };
+    let Some(chart) = fixed_chart(&workspace_root()) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(parsed) = yaml::parse_str(text, "fuzz.yaml", NumberMode::Helm) else {
+        return;
+    };
+    let Some(values) = parsed.value.as_object().cloned() else {
+        return;
+    };
     let opts = RenderOptions {
-        values: vec![ValueLayer::Literal { origin: "fuzz.yaml".into(), values }],
+        values: vec![ValueLayer::Literal {
+            origin: "fuzz.yaml".into(),
+            values,
+        }],
         ..RenderOptions::default()
     };
     let _ = cozy_engine::render(chart, &opts);

@@ -137,7 +137,11 @@ fn allowances(c: &Controller) -> Vec<Allowance> {
             resources: &["leases"],
             verbs: &["get", "create", "update"],
             names: None,
-            namespace: Some(c.flag("leader-election-namespace").unwrap_or(&c.namespace).to_string()),
+            namespace: Some(
+                c.flag("leader-election-namespace")
+                    .unwrap_or(&c.namespace)
+                    .to_string(),
+            ),
         });
     }
     let one = |s: Option<&str>, default: &str| Some(vec![s.unwrap_or(default).to_string()]);
