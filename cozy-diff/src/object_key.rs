@@ -5,27 +5,6 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-/// Kinds without a namespace: their `metadata.namespace` is ignored when matching.
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "StorageClass",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "PriorityClass",
-    "IngressClass",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "CSIDriver",
-    "RuntimeClass",
-    "GatewayClass",
-    "Package",
-    "PackageSource",
-];
-
 /// The identity of a rendered object.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ObjectKey {
@@ -48,7 +27,7 @@ impl ObjectKey {
                 .to_string()
         };
         let kind = s("/kind");
-        let namespace = if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        let namespace = if cozy_engine::lookup::is_cluster_scoped(&kind) {
             String::new()
         } else {
             value

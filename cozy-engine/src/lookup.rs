@@ -39,6 +39,8 @@ const CLUSTER_SCOPED: &[&str] = &[
     "APIService",
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
     "CSIDriver",
     "CSINode",
     "VolumeAttachment",

@@ -67,32 +67,7 @@ impl Manifest {
     }
 }
 
-/// Kinds that have no namespace (a `metadata.namespace` on them is ignored by the API server).
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "StorageClass",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "PriorityClass",
-    "IngressClass",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "CSIDriver",
-    "CSINode",
-    "VolumeAttachment",
-    "RuntimeClass",
-    "GatewayClass",
-    "Package",
-    "PackageSource",
-];
-
 /// True when objects of `kind` are cluster-scoped.
 pub fn is_cluster_scoped(kind: &str) -> bool {
-    CLUSTER_SCOPED.contains(&kind)
+    cozy_engine::lookup::is_cluster_scoped(kind)
 }
