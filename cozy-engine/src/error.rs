@@ -50,16 +50,6 @@ pub enum RenderError {
     ClusterState { path: PathBuf, message: String },
 }
 
-impl RenderError {
-    /// The message part of an execution error (what `fail` was given), else the whole message.
-    pub fn message(&self) -> String {
-        match self {
-            RenderError::Execution { message, .. } => message.clone(),
-            other => other.to_string(),
-        }
-    }
-}
-
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -114,14 +114,6 @@ impl Rendered {
             .collect();
         serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
     }
-
-    /// The parsed documents that came from one template path (relative or source form).
-    pub fn documents_of(&self, template: &str) -> Vec<&Document> {
-        self.documents
-            .iter()
-            .filter(|d| d.matches_template(template))
-            .collect()
-    }
 }
 
 /// Render a chart with the given options.
