@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::corefile::{apply_block, has_reload_plugin, CorefileEditError};
+use crate::corefile::{apply_block_tracked, has_reload_plugin, CorefileEditError, EditedCorefile};
 use crate::import_snippet::{build_snippet, decide_key_change, KeyChange};
 
 /// The parts of a ConfigMap a decision needs.
@@ -76,6 +76,20 @@ pub fn decide_corefile(
     observed: &ObservedConfigMap,
     key: &str,
 ) -> Result<ConfigMapAction, DecideError> {
+    decide_corefile_remembering(hosts, target, observed, key, None).map(|(action, _)| action)
+}
+
+/// [`decide_corefile`], given the Corefile this controller produced last time. When the
+/// observed text is byte-for-byte that one (the usual case: nobody else edits it), only the
+/// owned block is re-rendered; otherwise the whole text is read as usual. Also returns what to
+/// remember for next time.
+pub fn decide_corefile_remembering(
+    hosts: &[String],
+    target: &str,
+    observed: &ObservedConfigMap,
+    key: &str,
+    remembered: Option<&EditedCorefile>,
+) -> Result<(ConfigMapAction, Option<EditedCorefile>), DecideError> {
     let corefile = observed
         .data
         .get(key)
@@ -83,7 +97,11 @@ pub fn decide_corefile(
             id: observed.id.clone(),
             key: key.to_string(),
         })?;
-    let edit = apply_block(corefile, hosts, target).map_err(|source| DecideError::Corefile {
+    let edited = match remembered.filter(|r| r.text() == corefile) {
+        Some(previous) => previous.reapply(hosts, target),
+        None => apply_block_tracked(corefile, hosts, target),
+    };
+    let (edit, layout) = edited.map_err(|source| DecideError::Corefile {
         id: observed.id.clone(),
         key: key.to_string(),
         source,
@@ -94,16 +112,19 @@ pub fn decide_corefile(
         } else {
             NoChangeReason::UpToDate
         };
-        return Ok(ConfigMapAction::NoChange(reason));
+        let remember = layout.map(|l| EditedCorefile::new(edit.text, l));
+        return Ok((ConfigMapAction::NoChange(reason), remember));
     }
     let has_reload = has_reload_plugin(&edit.text);
     let mut data = observed.data.clone();
-    data.insert(key.to_string(), edit.text);
-    Ok(ConfigMapAction::Write {
+    data.insert(key.to_string(), edit.text.clone());
+    let remember = layout.map(|l| EditedCorefile::new(edit.text, l));
+    let action = ConfigMapAction::Write {
         data,
         resource_version: observed.resource_version.clone(),
         has_reload,
-    })
+    };
+    Ok((action, remember))
 }
 
 /// coredns-import mode: the snippet under `key`.
@@ -174,6 +195,41 @@ mod tests {
             decide_corefile(&hosts(&["a.com"]), T, &second, "Corefile").unwrap(),
             ConfigMapAction::NoChange(NoChangeReason::UpToDate)
         );
+    }
+
+    #[test]
+    fn remembered_corefile_is_used_only_when_the_text_matches() {
+        let observed = cm(&[("Corefile", ".:53 {\n    reload\n}\n")]);
+        let (first, remembered) =
+            decide_corefile_remembering(&hosts(&["a.com"]), T, &observed, "Corefile", None)
+                .unwrap();
+        let remembered = remembered.expect("block written");
+        let ConfigMapAction::Write { data, .. } = first else {
+            panic!("expected write")
+        };
+        assert_eq!(remembered.text(), data["Corefile"]);
+        let current = ObservedConfigMap { data, ..observed };
+        let with = |observed: &ObservedConfigMap, h: &[&str]| {
+            decide_corefile_remembering(&hosts(h), T, observed, "Corefile", Some(&remembered))
+                .unwrap()
+        };
+        let (second, _) = with(&current, &["a.com", "b.com"]);
+        assert_eq!(
+            second,
+            decide_corefile(&hosts(&["a.com", "b.com"]), T, &current, "Corefile").unwrap()
+        );
+        assert_eq!(
+            with(&current, &["a.com"]).0,
+            ConfigMapAction::NoChange(NoChangeReason::UpToDate)
+        );
+        // Someone else rewrote the Corefile: the remembered layout must not be applied to it.
+        let overwritten = cm(&[("Corefile", ".:53 {\n    errors\n    reload\n}\n")]);
+        let (repaired, _) = with(&overwritten, &["a.com"]);
+        assert_eq!(
+            repaired,
+            decide_corefile(&hosts(&["a.com"]), T, &overwritten, "Corefile").unwrap()
+        );
+        assert!(matches!(repaired, ConfigMapAction::Write { .. }));
     }
 
     #[test]

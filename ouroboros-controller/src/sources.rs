@@ -140,24 +140,71 @@ pub struct ClassFilters {
     pub gateway_class: String,
 }
 
-/// Filters, extracts and normalises the host set from all sources.
+impl ClassFilters {
+    /// Whether an Ingress passes `--ingress-class` (an Ingress without a class only passes when
+    /// there is no filter).
+    pub fn selects_ingress(&self, ingress: &IngressInfo) -> bool {
+        self.ingress_class.is_empty()
+            || ingress.class.as_deref() == Some(self.ingress_class.as_str())
+    }
+
+    /// Whether a Gateway passes `--gateway-class`.
+    pub fn selects_gateway(&self, gateway: &GatewayInfo) -> bool {
+        self.gateway_class.is_empty() || gateway.class == self.gateway_class
+    }
+
+    /// Whether a route's hostnames count: always without a gateway-class filter, otherwise only
+    /// when one of its parents is a Gateway for which `selected(namespace, name)` holds.
+    pub fn selects_route(&self, route: &RouteInfo, selected: impl Fn(&str, &str) -> bool) -> bool {
+        self.gateway_class.is_empty()
+            || route
+                .gateway_parents()
+                .any(|(namespace, name)| selected(namespace, name))
+    }
+}
+
+impl RouteInfo {
+    /// `(namespace, name)` of every parent that is a Gateway (empty group and kind mean the
+    /// Gateway API defaults; an empty namespace means the route's own).
+    pub fn gateway_parents(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.parents.iter().filter_map(|p| {
+            let group = p
+                .group
+                .as_deref()
+                .filter(|g| !g.is_empty())
+                .unwrap_or(GATEWAY_GROUP);
+            let kind = p
+                .kind
+                .as_deref()
+                .filter(|k| !k.is_empty())
+                .unwrap_or(GATEWAY_KIND);
+            let namespace = p
+                .namespace
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&self.namespace);
+            (group == GATEWAY_GROUP && kind == GATEWAY_KIND).then_some((namespace, p.name.as_str()))
+        })
+    }
+}
+
+/// Filters, extracts and normalises the host set from all sources at once. The controller keeps
+/// the same set incrementally (`runtime::cache`); this is the reference it is tested against.
 pub fn collect_hosts<'a>(
     ingresses: impl IntoIterator<Item = &'a IngressInfo>,
-    gateways: impl IntoIterator<Item = &'a GatewayInfo> + Clone,
+    gateways: impl IntoIterator<Item = &'a GatewayInfo>,
     routes: impl IntoIterator<Item = &'a RouteInfo>,
     filters: &ClassFilters,
 ) -> HostSet {
     let mut raw: Vec<&str> = Vec::new();
     for ing in ingresses {
-        if filters.ingress_class.is_empty()
-            || ing.class.as_deref() == Some(filters.ingress_class.as_str())
-        {
+        if filters.selects_ingress(ing) {
             raw.extend(ing.tls_hosts.iter().map(String::as_str));
         }
     }
     let surviving: Vec<&GatewayInfo> = gateways
         .into_iter()
-        .filter(|g| filters.gateway_class.is_empty() || g.class == filters.gateway_class)
+        .filter(|g| filters.selects_gateway(g))
         .collect();
     let survivor_keys: HashSet<(&str, &str)> = surviving
         .iter()
@@ -167,32 +214,11 @@ pub fn collect_hosts<'a>(
         raw.extend(gw.listener_hosts.iter().map(String::as_str));
     }
     for route in routes {
-        if filters.gateway_class.is_empty() || route_attached(route, &survivor_keys) {
+        if filters.selects_route(route, |ns, name| survivor_keys.contains(&(ns, name))) {
             raw.extend(route.hostnames.iter().map(String::as_str));
         }
     }
     HostSet::from_raw(raw)
-}
-
-fn route_attached(route: &RouteInfo, survivors: &HashSet<(&str, &str)>) -> bool {
-    route.parents.iter().any(|p| {
-        let group = p
-            .group
-            .as_deref()
-            .filter(|g| !g.is_empty())
-            .unwrap_or(GATEWAY_GROUP);
-        let kind = p
-            .kind
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .unwrap_or(GATEWAY_KIND);
-        let ns = p
-            .namespace
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&route.namespace);
-        group == GATEWAY_GROUP && kind == GATEWAY_KIND && survivors.contains(&(ns, p.name.as_str()))
-    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
 //! Property tests of the pure editors: applying is idempotent, independent of the previous
-//! host set, and never changes a byte outside the owned block.
+//! host set, never changes a byte outside the owned block, and the block-only re-edit of a
+//! Corefile the editor produced gives exactly what a full edit gives.
 
-use ouroboros_controller::corefile::{apply_block, check_syntax};
+use ouroboros_controller::corefile::{
+    apply_block, apply_block_tracked, check_syntax, EditedCorefile,
+};
 use ouroboros_controller::hosts_file::apply_hosts_block;
+use ouroboros_controller::markers::{BEGIN, END};
 use proptest::prelude::*;
 
 const TARGET: &str = "ouroboros-proxy.ouroboros.svc.cluster.local.";
@@ -46,6 +50,36 @@ fn corefile() -> impl Strategy<Value = String> {
         })
 }
 
+/// A Corefile that may already hold an owned block somewhere inside `.:53`, possibly followed
+/// by other plugins or blank lines.
+fn corefile_with_block() -> impl Strategy<Value = String> {
+    (
+        corefile(),
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+        prop_oneof![Just(" "), Just("\t")],
+    )
+        .prop_map(|(text, at, with_block, indent)| {
+            if !with_block {
+                return text;
+            }
+            let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+            let open = lines
+                .iter()
+                .position(|l| l.starts_with(".:53"))
+                .unwrap_or(0);
+            let close = lines.iter().position(|l| l == "}").unwrap_or(lines.len());
+            let pos = open + 1 + at.index(close - open);
+            let block = [
+                format!("{indent}{BEGIN}"),
+                format!("{indent}rewrite name old.example.com {TARGET}"),
+                format!("{indent}{END}"),
+            ];
+            lines.splice(pos..pos, block);
+            lines.join("\n")
+        })
+}
+
 fn host_list() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec("[a-zA-Z0-9*?. _{}#-]{0,24}", 0..8)
 }
@@ -66,6 +100,30 @@ proptest! {
         prop_assert_eq!(&removed.text, &text);
         let via_other = apply_block(&apply_block(&text, &other, TARGET).unwrap().text, &hosts, TARGET).unwrap();
         prop_assert_eq!(&via_other.text, &edited.text);
+    }
+
+    #[test]
+    fn corefile_block_only_reedit_equals_full_edit(
+        text in corefile_with_block(),
+        first in host_list(),
+        second in host_list(),
+        third in host_list(),
+    ) {
+        let (edit, layout) = apply_block_tracked(&text, &first, TARGET).unwrap();
+        let Some(layout) = layout else {
+            prop_assert!(apply_block(&text, &first, TARGET).unwrap().text == edit.text);
+            return Ok(());
+        };
+        let mut edited = EditedCorefile::new(edit.text, layout);
+        for hosts in [&second, &third] {
+            let full = apply_block_tracked(edited.text(), hosts, TARGET).unwrap();
+            let quick = edited.reapply(hosts, TARGET).unwrap();
+            prop_assert_eq!(&quick, &full);
+            match quick {
+                (edit, Some(layout)) => edited = EditedCorefile::new(edit.text, layout),
+                (_, None) => break,
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ mod reload;
 mod removal;
 mod syntax;
 
-pub use block::{apply_block, CorefileEdit, CorefileEditError};
+pub use block::{
+    apply_block, apply_block_tracked, BlockLayout, CorefileEdit, CorefileEditError, EditedCorefile,
+};
 pub use reload::has_reload_plugin;
 pub use removal::{remove_block_for_cleanup, BlockRemoval, RemovalRefusal};
 pub use syntax::{check_snippet_syntax, check_syntax, CorefileSyntaxError};

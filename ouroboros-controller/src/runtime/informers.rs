@@ -159,29 +159,35 @@ async fn run<K>(
                     .push((object_key(&obj), reduce(&obj))),
                 Event::InitDone => {
                     let objects = buffer.take().unwrap_or_default();
-                    let first = shared.with_cache(|c| !c.all_synced(&[kind]));
-                    let changed = shared.with_cache(|c| c.replace(kind, objects));
+                    let (first, changed) = shared.with_cache(|c| {
+                        let first = !c.all_synced(&[kind]);
+                        (first, c.replace(kind, objects))
+                    });
                     if first || changed {
                         shared.notify();
                     }
                 }
                 Event::Apply(obj) => {
                     let key = object_key(&obj);
-                    let result = shared.with_cache(|c| c.upsert(key.clone(), reduce(&obj)));
-                    let kind_word = if result == Upsert::Added {
+                    let change = shared.with_cache(|c| c.upsert(key.clone(), reduce(&obj)));
+                    let kind_word = if change.object == Upsert::Added {
                         "add"
                     } else {
                         "update"
                     };
-                    tracing::debug!("type" = kind_word, obj = %format!("{} {key}", kind.as_str()), "informer event");
-                    if result != Upsert::Unchanged {
+                    tracing::debug!("type" = kind_word, obj = %format!("{} {key}", kind.as_str()),
+                        hostsChanged = change.hosts_changed, "informer event");
+                    // Only a change of what is published wakes the reconcile loop.
+                    if change.hosts_changed {
                         shared.notify();
                     }
                 }
                 Event::Delete(obj) => {
                     let key = object_key(&obj);
-                    tracing::debug!("type" = "delete", obj = %format!("{} {key}", kind.as_str()), "informer event");
-                    if shared.with_cache(|c| c.remove(kind, &key)) {
+                    let hosts_changed = shared.with_cache(|c| c.remove(kind, &key));
+                    tracing::debug!("type" = "delete", obj = %format!("{} {key}", kind.as_str()),
+                        hostsChanged = hosts_changed, "informer event");
+                    if hosts_changed {
                         shared.notify();
                     }
                 }

@@ -150,9 +150,13 @@ pub async fn run(
         None
     };
 
+    let filters = ClassFilters {
+        ingress_class: cfg.ingress_class.clone(),
+        gateway_class: cfg.gateway_class.clone(),
+    };
     let (trigger_tx, mut trigger_rx) = watch::channel(0u64);
     let shared = Shared {
-        cache: Arc::new(Mutex::new(SourceCache::default())),
+        cache: Arc::new(Mutex::new(SourceCache::new(filters))),
         trigger: Arc::new(trigger_tx),
     };
     let (kinds, informer_tasks) = informers::spawn(&client, cfg.gateway_api, cfg.resync, &shared);
@@ -175,10 +179,6 @@ pub async fn run(
     tracing::info!(elapsed = ?started.elapsed(), "informer cache synced");
     metrics.set_synced();
 
-    let filters = ClassFilters {
-        ingress_class: cfg.ingress_class.clone(),
-        gateway_class: cfg.gateway_class.clone(),
-    };
     let max_delay = (cfg.debounce * 20).max(Duration::from_secs(1));
     let mut warned_refused: BTreeSet<String> = BTreeSet::new();
     let mut failures: u32 = 0;
@@ -187,15 +187,7 @@ pub async fn run(
     loop {
         // Every wake-up below means "maybe changed"; only the leader acts on it.
         if *leader_rx.borrow() {
-            match reconcile_once(
-                &shared,
-                &filters,
-                &mut target,
-                &metrics,
-                &mut warned_refused,
-            )
-            .await
-            {
+            match reconcile_once(&shared, &mut target, &metrics, &mut warned_refused).await {
                 Ok(_) => {
                     failures = 0;
                     retry_at = None;
@@ -215,12 +207,15 @@ pub async fn run(
             _ = shutdown.wait_for(|s| *s) => break,
             changed = leader_rx.changed(), if cfg.leader.enabled => {
                 if changed.is_err() { break; }
+                // Another replica may have written while this one was not the leader.
+                target.forget_observed();
             }
             more = debounce::next_batch(&mut trigger_rx, cfg.debounce, max_delay) => {
                 if !more { break; }
             }
             _ = tokio::time::sleep_until(next_resync) => {
                 next_resync = Instant::now() + cfg.resync;
+                target.forget_observed();
             }
             _ = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
                 retry_at = None;
@@ -250,14 +245,13 @@ pub fn backoff(failures: u32) -> Duration {
 
 async fn reconcile_once(
     shared: &Shared,
-    filters: &ClassFilters,
     target: &mut Target,
     metrics: &Metrics,
     warned_refused: &mut BTreeSet<String>,
 ) -> Result<Applied, super::targets::TargetError> {
     let (set, (ingresses, gateways, routes)) = {
         let cache = lock(&shared.cache);
-        (cache.host_set(filters), cache.counts())
+        (cache.host_set(), cache.counts())
     };
     tracing::debug!(
         ingressesSeen = ingresses,
@@ -313,6 +307,8 @@ async fn build_target(
             key: cfg.coredns_key.clone(),
             target: cfg.proxy_fqdn.clone(),
             warn_reload,
+            last_seen: None,
+            edited: None,
         }),
         Mode::CorednsImport => Target::Import(ConfigMapTarget {
             api: Api::<ConfigMap>::namespaced(client.clone(), &cfg.import_namespace),
@@ -321,6 +317,8 @@ async fn build_target(
             key: cfg.import_key.clone(),
             target: cfg.proxy_fqdn.clone(),
             warn_reload,
+            last_seen: None,
+            edited: None,
         }),
         Mode::EtcHosts => Target::Hosts(HostsTarget {
             path: PathBuf::from(&cfg.etc_hosts),

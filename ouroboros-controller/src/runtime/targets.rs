@@ -10,12 +10,14 @@ use kube::api::{Api, PostParams};
 
 use super::externaldns_target::ExternalDnsTarget;
 use super::metrics::Metrics;
+use crate::corefile::EditedCorefile;
 use crate::hosts_file::{
     apply_hosts_block, check_hosts_path, write_hosts_file, HostsEditError, HostsWriteError,
     WriteMethod,
 };
 use crate::reconcile::{
-    decide_corefile, decide_import, ConfigMapAction, DecideError, NoChangeReason, ObservedConfigMap,
+    decide_corefile_remembering, decide_import, ConfigMapAction, DecideError, NoChangeReason,
+    ObservedConfigMap,
 };
 
 /// Attempts of one GET-decide-PUT cycle before a conflict becomes a reconcile error.
@@ -83,6 +85,16 @@ pub enum Target {
 }
 
 impl Target {
+    /// Drops any remembered copy of the target, so the next reconcile reads it afresh: at
+    /// every resync (repairs an external overwrite that produced no event) and whenever this
+    /// replica becomes the writer.
+    pub fn forget_observed(&mut self) {
+        match self {
+            Self::Coredns(t) | Self::Import(t) => t.last_seen = None,
+            Self::Hosts(_) | Self::ExternalDns(_) => {}
+        }
+    }
+
     /// Brings the target in line with `hosts` (already normalised).
     pub async fn apply(
         &mut self,
@@ -90,8 +102,8 @@ impl Target {
         metrics: &Metrics,
     ) -> Result<Applied, TargetError> {
         match self {
-            Self::Coredns(t) => t.apply(hosts, metrics, decide_corefile).await,
-            Self::Import(t) => t.apply(hosts, metrics, decide_import).await,
+            Self::Coredns(t) => t.apply(hosts, metrics, decide_corefile_remembering).await,
+            Self::Import(t) => t.apply(hosts, metrics, decide_import_value).await,
             Self::Hosts(t) => t.apply(hosts, metrics),
             Self::ExternalDns(t) => t.apply(hosts, metrics).await,
         }
@@ -112,9 +124,32 @@ pub struct ConfigMapTarget {
     pub target: String,
     /// Shared with the probes: whether a missing `reload` should be warned about.
     pub warn_reload: Arc<std::sync::atomic::AtomicBool>,
+    /// The object as the API last returned it to us (read or written). A decision made against
+    /// it is sent with its resourceVersion, so the API refuses it (409) if anyone wrote since;
+    /// only then is the object read again. This saves a GET of the whole Corefile per change.
+    pub last_seen: Option<ConfigMap>,
+    /// The Corefile this controller produced last, with where its block is (coredns mode).
+    pub edited: Option<EditedCorefile>,
 }
 
-type Decide = fn(&[String], &str, &ObservedConfigMap, &str) -> Result<ConfigMapAction, DecideError>;
+type Decide = fn(
+    &[String],
+    &str,
+    &ObservedConfigMap,
+    &str,
+    Option<&EditedCorefile>,
+) -> Result<(ConfigMapAction, Option<EditedCorefile>), DecideError>;
+
+/// The import mode has nothing worth remembering: its snippet is the whole value.
+fn decide_import_value(
+    hosts: &[String],
+    target: &str,
+    observed: &ObservedConfigMap,
+    key: &str,
+    _: Option<&EditedCorefile>,
+) -> Result<(ConfigMapAction, Option<EditedCorefile>), DecideError> {
+    decide_import(hosts, target, observed, key).map(|action| (action, None))
+}
 
 impl ConfigMapTarget {
     fn id(&self) -> String {
@@ -122,32 +157,45 @@ impl ConfigMapTarget {
     }
 
     async fn apply(
-        &self,
+        &mut self,
         hosts: &[String],
         metrics: &Metrics,
         decide: Decide,
     ) -> Result<Applied, TargetError> {
         let id = self.id();
         for attempt in 1..=CONFLICT_ATTEMPTS {
-            let current = self
-                .api
-                .get(&self.name)
-                .await
-                .map_err(|source| TargetError::Api {
-                    context: format!("get configmap {id}"),
-                    source,
-                })?;
+            let mut current = match self.last_seen.take() {
+                Some(seen) => seen,
+                None => self
+                    .api
+                    .get(&self.name)
+                    .await
+                    .map_err(|source| TargetError::Api {
+                        context: format!("get configmap {id}"),
+                        source,
+                    })?,
+            };
             let observed = ObservedConfigMap {
                 id: id.clone(),
-                data: current.data.clone().unwrap_or_default(),
+                data: current.data.take().unwrap_or_default(),
                 resource_version: current.metadata.resource_version.clone(),
             };
-            let (data, has_reload) = match decide(hosts, &self.target, &observed, &self.key)? {
-                ConfigMapAction::NoChange(NoChangeReason::UpToDate) => {
-                    return Ok(Applied::Unchanged("up to date"))
-                }
-                ConfigMapAction::NoChange(NoChangeReason::NothingToRemove) => {
-                    return Ok(Applied::Unchanged("nothing to remove"))
+            let (decision, edited) = decide(
+                hosts,
+                &self.target,
+                &observed,
+                &self.key,
+                self.edited.as_ref(),
+            )?;
+            let (data, has_reload) = match decision {
+                ConfigMapAction::NoChange(reason) => {
+                    current.data = Some(observed.data);
+                    self.last_seen = Some(current);
+                    self.edited = edited;
+                    return Ok(Applied::Unchanged(match reason {
+                        NoChangeReason::UpToDate => "up to date",
+                        NoChangeReason::NothingToRemove => "nothing to remove",
+                    }));
                 }
                 ConfigMapAction::Write {
                     data, has_reload, ..
@@ -164,7 +212,9 @@ impl ConfigMapTarget {
                 .replace(&self.name, &PostParams::default(), &updated)
                 .await
             {
-                Ok(_) => {
+                Ok(written) => {
+                    self.last_seen = Some(written);
+                    self.edited = edited;
                     metrics.write();
                     tracing::debug!(namespace = %self.namespace, configmap = %self.name, dataKey = %self.key, hosts = hosts.len(), "configmap updated");
                     return Ok(Applied::Written);
