@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use crate::hostnames::{classify, Classified, HostSet, RefusedHost};
+use crate::hostnames::{classify, Classified, HostSet, NormalisedHosts, RefusedHost};
 
 /// What one source contributes, already classified (dropped names are not kept).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,6 +119,16 @@ impl<K: Hash + Eq> HostIndex<K> {
         self.published.is_empty()
     }
 
+    /// The published hostnames, for the editors.
+    pub fn published(&self) -> NormalisedHosts {
+        NormalisedHosts::from_published(self.published.keys().cloned().collect())
+    }
+
+    /// The refused hostnames, sorted.
+    pub fn refused(&self) -> Vec<RefusedHost> {
+        self.refused.keys().cloned().collect()
+    }
+
     /// The same value [`HostSet::from_raw`] gives for every contributing source's raw names.
     pub fn host_set(&self) -> HostSet {
         HostSet {
@@ -176,6 +186,7 @@ fn release<T: Ord>(counts: &mut BTreeMap<T, u32>, key: &T) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hostnames::normalise;
     use proptest::prelude::*;
 
     #[test]
@@ -224,6 +235,8 @@ mod tests {
         );
         assert!(index.remove(&"b"));
         assert_eq!(index.host_set().refused.len(), 1);
+        assert_eq!(index.refused(), index.host_set().refused);
+        assert_eq!(index.published().as_slice(), index.host_set().hosts);
     }
 
     fn ops() -> impl Strategy<Value = Vec<(u8, Vec<String>)>> {
@@ -249,6 +262,8 @@ mod tests {
                 latest.insert(source, hosts);
                 let full = HostSet::from_raw(latest.values().flatten());
                 prop_assert_eq!(index.host_set(), full.clone());
+                let published = index.published();
+                prop_assert_eq!(published.as_slice(), normalise(&full.hosts));
                 prop_assert_eq!(changed, full != full_before);
             }
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::corefile::{apply_block_tracked, has_reload_plugin, CorefileEditError, EditedCorefile};
+use crate::hostnames::NormalisedHosts;
 use crate::import_snippet::{build_snippet, decide_key_change, KeyChange};
 
 /// The parts of a ConfigMap a decision needs.
@@ -76,7 +77,8 @@ pub fn decide_corefile(
     observed: &ObservedConfigMap,
     key: &str,
 ) -> Result<ConfigMapAction, DecideError> {
-    decide_corefile_remembering(hosts, target, observed, key, None).map(|(action, _)| action)
+    decide_corefile_remembering(&NormalisedHosts::new(hosts), target, observed, key, None)
+        .map(|(action, _)| action)
 }
 
 /// [`decide_corefile`], given the Corefile this controller produced last time. When the
@@ -84,7 +86,7 @@ pub fn decide_corefile(
 /// owned block is re-rendered; otherwise the whole text is read as usual. Also returns what to
 /// remember for next time.
 pub fn decide_corefile_remembering(
-    hosts: &[String],
+    hosts: &NormalisedHosts,
     target: &str,
     observed: &ObservedConfigMap,
     key: &str,
@@ -99,7 +101,7 @@ pub fn decide_corefile_remembering(
         })?;
     let edited = match remembered.filter(|r| r.text() == corefile) {
         Some(previous) => previous.reapply(hosts, target),
-        None => apply_block_tracked(corefile, hosts, target),
+        None => apply_block_tracked(corefile, hosts.as_slice(), target),
     };
     let (edit, layout) = edited.map_err(|source| DecideError::Corefile {
         id: observed.id.clone(),
@@ -200,8 +202,9 @@ mod tests {
     #[test]
     fn remembered_corefile_is_used_only_when_the_text_matches() {
         let observed = cm(&[("Corefile", ".:53 {\n    reload\n}\n")]);
+        let normalised = |h: &[&str]| NormalisedHosts::new(h);
         let (first, remembered) =
-            decide_corefile_remembering(&hosts(&["a.com"]), T, &observed, "Corefile", None)
+            decide_corefile_remembering(&normalised(&["a.com"]), T, &observed, "Corefile", None)
                 .unwrap();
         let remembered = remembered.expect("block written");
         let ConfigMapAction::Write { data, .. } = first else {
@@ -210,7 +213,7 @@ mod tests {
         assert_eq!(remembered.text(), data["Corefile"]);
         let current = ObservedConfigMap { data, ..observed };
         let with = |observed: &ObservedConfigMap, h: &[&str]| {
-            decide_corefile_remembering(&hosts(h), T, observed, "Corefile", Some(&remembered))
+            decide_corefile_remembering(&normalised(h), T, observed, "Corefile", Some(&remembered))
                 .unwrap()
         };
         let (second, _) = with(&current, &["a.com", "b.com"]);

@@ -5,6 +5,7 @@
 use ouroboros_controller::corefile::{
     apply_block, apply_block_tracked, check_syntax, EditedCorefile,
 };
+use ouroboros_controller::hostnames::NormalisedHosts;
 use ouroboros_controller::hosts_file::apply_hosts_block;
 use ouroboros_controller::markers::{BEGIN, END};
 use proptest::prelude::*;
@@ -117,7 +118,7 @@ proptest! {
         let mut edited = EditedCorefile::new(edit.text, layout);
         for hosts in [&second, &third] {
             let full = apply_block_tracked(edited.text(), hosts, TARGET).unwrap();
-            let quick = edited.reapply(hosts, TARGET).unwrap();
+            let quick = edited.reapply(&NormalisedHosts::new(hosts), TARGET).unwrap();
             prop_assert_eq!(&quick, &full);
             match quick {
                 (edit, Some(layout)) => edited = EditedCorefile::new(edit.text, layout),

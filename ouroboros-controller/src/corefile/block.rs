@@ -6,7 +6,7 @@
 //! to remove.
 
 use super::{rewrite_line, validate_target, TargetError};
-use crate::hostnames::{is_normalised, normalise};
+use crate::hostnames::{is_normalised, normalise, NormalisedHosts};
 use crate::markers::{self, MarkerLine};
 
 /// Indentation used when the server block has no non-blank line to copy it from.
@@ -103,20 +103,15 @@ impl EditedCorefile {
     }
 
     /// Exactly what `apply_block_tracked(self.text(), hosts, target)` returns, without reading
-    /// the text outside the block: only the hosts and the target are validated and rendered.
-    pub fn reapply<S: AsRef<str>>(
+    /// the text outside the block: the hosts are already normalised, only the target is
+    /// validated, and only the block is rendered.
+    pub fn reapply(
         &self,
-        hosts: &[S],
+        hosts: &NormalisedHosts,
         target: &str,
     ) -> Result<(CorefileEdit, Option<BlockLayout>), CorefileEditError> {
         validate_target(target)?;
-        let normalised;
-        let hosts: Vec<&str> = if is_normalised(hosts) {
-            hosts.iter().map(AsRef::as_ref).collect()
-        } else {
-            normalised = normalise(hosts);
-            normalised.iter().map(String::as_str).collect()
-        };
+        let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         let desired = desired_block(&hosts, target, &self.layout.indent);
         let range = self.layout.block.clone();
         if desired == self.text[range.clone()] {

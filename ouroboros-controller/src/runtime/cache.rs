@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::host_index::HostIndex;
-use crate::hostnames::HostSet;
+use crate::hostnames::{HostSet, NormalisedHosts, RefusedHost};
 use crate::sources::{ClassFilters, GatewayInfo, IngressInfo, RouteInfo};
 
 /// Which informer.
@@ -158,6 +158,11 @@ impl SourceCache {
     /// The desired host set under the cache's filters.
     pub fn host_set(&self) -> HostSet {
         self.index.host_set()
+    }
+
+    /// The hostnames to publish and the refused ones, as the reconcile loop uses them.
+    pub fn desired(&self) -> (NormalisedHosts, Vec<RefusedHost>) {
+        (self.index.published(), self.index.refused())
     }
 
     /// Brings the index in line with the stored object `key` of `kind` (or its absence).

@@ -249,9 +249,9 @@ async fn reconcile_once(
     metrics: &Metrics,
     warned_refused: &mut BTreeSet<String>,
 ) -> Result<Applied, super::targets::TargetError> {
-    let (set, (ingresses, gateways, routes)) = {
+    let ((hosts, refused), (ingresses, gateways, routes)) = {
         let cache = lock(&shared.cache);
-        (cache.host_set(), cache.counts())
+        (cache.desired(), cache.counts())
     };
     tracing::debug!(
         ingressesSeen = ingresses,
@@ -260,16 +260,16 @@ async fn reconcile_once(
         "reconcile starting"
     );
     let mut by_reason: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for refused in &set.refused {
+    for refused in &refused {
         *by_reason.entry(refused.reason.as_str()).or_default() += 1;
         if warned_refused.insert(refused.raw.clone()) {
             tracing::warn!(host = %refused.raw, reason = %refused.reason, "refusing hostname that is not a DNS name");
         }
     }
-    warned_refused.retain(|raw| set.refused.iter().any(|r| &r.raw == raw));
-    metrics.host_set(set.hosts.len(), by_reason);
-    tracing::debug!(hosts = set.hosts.len(), "reconcile applying");
-    let result = target.apply(&set.hosts, metrics).await;
+    warned_refused.retain(|raw| refused.iter().any(|r| &r.raw == raw));
+    metrics.host_set(hosts.len(), by_reason);
+    tracing::debug!(hosts = hosts.len(), "reconcile applying");
+    let result = target.apply(&hosts, metrics).await;
     metrics.reconcile(result.is_ok());
     result
 }

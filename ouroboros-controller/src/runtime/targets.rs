@@ -11,6 +11,7 @@ use kube::api::{Api, PostParams};
 use super::externaldns_target::ExternalDnsTarget;
 use super::metrics::Metrics;
 use crate::corefile::EditedCorefile;
+use crate::hostnames::NormalisedHosts;
 use crate::hosts_file::{
     apply_hosts_block, check_hosts_path, write_hosts_file, HostsEditError, HostsWriteError,
     WriteMethod,
@@ -98,7 +99,7 @@ impl Target {
     /// Brings the target in line with `hosts` (already normalised).
     pub async fn apply(
         &mut self,
-        hosts: &[String],
+        hosts: &NormalisedHosts,
         metrics: &Metrics,
     ) -> Result<Applied, TargetError> {
         match self {
@@ -133,7 +134,7 @@ pub struct ConfigMapTarget {
 }
 
 type Decide = fn(
-    &[String],
+    &NormalisedHosts,
     &str,
     &ObservedConfigMap,
     &str,
@@ -142,7 +143,7 @@ type Decide = fn(
 
 /// The import mode has nothing worth remembering: its snippet is the whole value.
 fn decide_import_value(
-    hosts: &[String],
+    hosts: &NormalisedHosts,
     target: &str,
     observed: &ObservedConfigMap,
     key: &str,
@@ -158,7 +159,7 @@ impl ConfigMapTarget {
 
     async fn apply(
         &mut self,
-        hosts: &[String],
+        hosts: &NormalisedHosts,
         metrics: &Metrics,
         decide: Decide,
     ) -> Result<Applied, TargetError> {
