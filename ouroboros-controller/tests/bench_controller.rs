@@ -78,6 +78,8 @@ fn bench_ten_thousand_ingresses() {
         .count();
     assert_eq!(corefile().matches("rewrite name").count(), ingresses);
 
+    let ctl_cpu_before = cpu_time(ctl.pid());
+    let api_cpu_before = cpu_time(Some(std::process::id()));
     let mut latencies = Vec::with_capacity(changes);
     for i in 0..changes {
         let host = format!("changed-{i}.example.com");
@@ -88,6 +90,13 @@ fn bench_ten_thousand_ingresses() {
             .unwrap_or_else(|| panic!("{want} never written\n{}", ctl.log_text()));
         latencies.push(seen - t);
     }
+    let per_change = |before: Option<Duration>, after: Option<Duration>| {
+        after
+            .zip(before)
+            .map(|(a, b)| (a.saturating_sub(b)) / changes.max(1) as u32)
+    };
+    let ctl_cpu = per_change(ctl_cpu_before, cpu_time(ctl.pid()));
+    let api_cpu = per_change(api_cpu_before, cpu_time(Some(std::process::id())));
     latencies.sort();
     let p = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)];
     let rss = ctl_rss(&ctl);
@@ -100,6 +109,9 @@ fn bench_ten_thousand_ingresses() {
         "change-to-write max          {:?}",
         latencies[latencies.len() - 1]
     );
+    // CPU time does not depend on how loaded the machine is; the latencies above do.
+    println!("controller CPU per change    {ctl_cpu:?}");
+    println!("stand-in+harness CPU/change  {api_cpu:?}");
     println!(
         "peak RSS                     {} MiB",
         rss.map(|k| k / 1024).unwrap_or(0)
@@ -140,6 +152,16 @@ fn wait_for_rewrite(env: &Env, want: &str, timeout: Duration) -> Option<Instant>
         std::thread::sleep(Duration::from_millis(2));
     }
     None
+}
+
+/// User plus system CPU time of a process so far (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // The command name (field 2) may contain spaces; the fields after it do not.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn ctl_rss(ctl: &Proc) -> Option<u64> {
