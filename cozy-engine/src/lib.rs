@@ -30,6 +30,7 @@ pub mod fs;
 pub mod limits;
 pub mod lookup;
 pub mod manifest;
+pub mod notes_only;
 pub mod render;
 
 pub use chart::{Chart, ChartMetadata};

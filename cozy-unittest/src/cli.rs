@@ -5,14 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::discover::{find_charts, find_suites};
+use crate::discover::{find_charts, find_subchart_suites, find_suites};
 use crate::engine::EngineRenderer;
 use crate::error::TestError;
 use crate::junit::to_junit;
 use crate::outcome::{ChartOutcome, TestSummary};
 use crate::rendered::Renderer;
 use crate::report::{display_path, write_charts, write_summary, ReportStyle};
-use crate::runner::{run_charts, ChartSuites, RunSettings, RunStats};
+use crate::runner::{run_charts, ChartSuites, RunSettings, RunStats, SuiteFile};
 use crate::snapshot::{write_atomic, SnapshotMode};
 
 /// When to colour the report.
@@ -62,6 +62,18 @@ pub struct TestArgs {
     /// Suites run in parallel on this many threads [default: one per CPU].
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Also run the suites of subcharts in charts/ (within the parent chart, their values
+    /// scoped to the subchart); `--with-subchart=false` runs the chart's own suites only.
+    #[arg(
+        long = "with-subchart",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub with_subchart: bool,
 }
 
 /// Resolved options of one run.
@@ -77,6 +89,8 @@ pub struct TestOptions {
     pub strict: bool,
     /// 0 = one thread per CPU.
     pub jobs: usize,
+    /// Run only the charts' own suites, not their subcharts' (`--with-subchart=false`).
+    pub skip_subchart_suites: bool,
 }
 
 fn is_report_type(s: &str) -> bool {
@@ -131,6 +145,7 @@ impl TestArgs {
             quiet: self.quiet,
             strict: self.strict,
             jobs: self.jobs.unwrap_or(0),
+            skip_subchart_suites: !self.with_subchart,
         })
     }
 }
@@ -158,7 +173,18 @@ pub fn run_with<R: Renderer>(
     let charts = find_charts(&opts.charts)?;
     let mut work = Vec::new();
     for dir in charts {
-        let suites = find_suites(&dir, &opts.file_patterns)?;
+        let mut suites: Vec<SuiteFile> = find_suites(&dir, &opts.file_patterns)?
+            .into_iter()
+            .map(SuiteFile::root)
+            .collect();
+        if !opts.skip_subchart_suites {
+            let of_subcharts = find_subchart_suites(&dir, &opts.file_patterns)?;
+            suites.extend(
+                of_subcharts
+                    .into_iter()
+                    .map(|(subchart, path)| SuiteFile { path, subchart }),
+            );
+        }
         if !suites.is_empty() {
             work.push(ChartSuites { dir, suites });
         }
@@ -286,5 +312,26 @@ mod tests {
         assert!(o.quiet && o.strict && o.color);
         assert_eq!(o.jobs, 3);
         assert!(!opts(&["--color", "never", "c"]).unwrap().color);
+    }
+
+    #[test]
+    fn subchart_suites_run_unless_turned_off() {
+        assert!(!opts(&["c"]).unwrap().skip_subchart_suites);
+        assert!(
+            !opts(&["--with-subchart", "c"])
+                .unwrap()
+                .skip_subchart_suites
+        );
+        assert!(
+            !opts(&["--with-subchart=true", "c"])
+                .unwrap()
+                .skip_subchart_suites
+        );
+        assert!(
+            opts(&["--with-subchart=false", "c"])
+                .unwrap()
+                .skip_subchart_suites
+        );
+        assert!(opts(&["--with-subchart=maybe", "c"]).is_err());
     }
 }

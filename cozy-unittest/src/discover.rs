@@ -85,6 +85,48 @@ pub fn find_suites(chart: &FsPath, patterns: &[String]) -> Result<Vec<PathBuf>, 
     Ok(out)
 }
 
+/// Suite files of the chart's subcharts (`charts/<dir>/`, nested ones too, parents first),
+/// each with the subchart's directory relative to the chart (`charts/sub/`). Patterns are
+/// relative to each subchart's own directory, as they are for the chart itself.
+pub fn find_subchart_suites(
+    chart: &FsPath,
+    patterns: &[String],
+) -> Result<Vec<(String, PathBuf)>, TestError> {
+    let mut out = Vec::new();
+    collect_subchart_suites(chart, "", patterns, &mut out)?;
+    Ok(out)
+}
+
+fn collect_subchart_suites(
+    dir: &FsPath,
+    prefix: &str,
+    patterns: &[String],
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), TestError> {
+    let charts = dir.join("charts");
+    if !charts.is_dir() {
+        return Ok(());
+    }
+    let mut subcharts: Vec<(String, PathBuf)> = std::fs::read_dir(&charts)
+        .map_err(|e| TestError::Io {
+            path: charts.clone(),
+            source: e,
+        })?
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(name, path)| !name.starts_with('.') && path.join("Chart.yaml").is_file())
+        .collect();
+    subcharts.sort();
+    for (name, path) in subcharts {
+        let sub_prefix = format!("{prefix}charts/{name}/");
+        for suite in find_suites(&path, patterns)? {
+            out.push((sub_prefix.clone(), suite));
+        }
+        collect_subchart_suites(&path, &sub_prefix, patterns, out)?;
+    }
+    Ok(())
+}
+
 fn collect_files(
     root: &FsPath,
     dir: &FsPath,
@@ -101,7 +143,7 @@ fn collect_files(
             continue;
         }
         if path.is_dir() {
-            // Subcharts carry their own suites; they run when the subchart is tested itself.
+            // Subcharts' suites are found by `find_subchart_suites` and run in their scope.
             if dir == root && name == "charts" {
                 continue;
             }
@@ -144,6 +186,42 @@ mod tests {
         assert_eq!(suites, vec![root.join("system/a/tests/x_test.yaml")]);
         let custom = find_suites(&root.join("system/a"), &["tests/*.yaml".into()]).unwrap();
         assert_eq!(custom.len(), 2);
+    }
+
+    #[test]
+    fn subchart_suites_are_found_with_their_directories_nested_ones_too() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        touch(&root.join("Chart.yaml"));
+        touch(&root.join("tests/own_test.yaml"));
+        touch(&root.join("charts/b/Chart.yaml"));
+        touch(&root.join("charts/b/tests/b_test.yaml"));
+        touch(&root.join("charts/b/charts/inner/Chart.yaml"));
+        touch(&root.join("charts/b/charts/inner/tests/i_test.yaml"));
+        touch(&root.join("charts/a/Chart.yaml"));
+        touch(&root.join("charts/a/tests/a_test.yaml"));
+        // Not a chart: no Chart.yaml.
+        touch(&root.join("charts/loose/tests/x_test.yaml"));
+        let found = find_subchart_suites(root, &[]).unwrap();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "charts/a/".to_string(),
+                    root.join("charts/a/tests/a_test.yaml")
+                ),
+                (
+                    "charts/b/".to_string(),
+                    root.join("charts/b/tests/b_test.yaml")
+                ),
+                (
+                    "charts/b/charts/inner/".to_string(),
+                    root.join("charts/b/charts/inner/tests/i_test.yaml")
+                ),
+            ]
+        );
+        let none = find_subchart_suites(&root.join("charts/a"), &[]).unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -6,8 +6,10 @@ use cozy_engine::{Chart, ClusterState, RenderError, RenderOptions, ValueLayer};
 use serde_json::Value as Json;
 
 use crate::rendered::{
-    RenderFailure, RenderRequest, RenderResult, RenderedChart, Renderer, TemplateOutput,
+    RenderFailure, RenderRequest, RenderResult, RenderedChart, Renderer, SubchartPlace,
+    TemplateOutput,
 };
+use crate::subchart::nest_under;
 
 /// Renders charts with cozy-engine.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,8 +40,29 @@ impl Renderer for EngineRenderer {
         out
     }
 
+    fn subcharts(&self, chart: &Chart) -> Vec<SubchartPlace> {
+        fn go(chart: &Chart, path: &[String], out: &mut Vec<SubchartPlace>) {
+            for sub in &chart.subcharts {
+                // The engine scopes a subchart's values by its chart name.
+                let mut values_path = path.to_vec();
+                values_path.push(sub.name().to_string());
+                out.push(SubchartPlace {
+                    prefix: sub.rel_prefix.clone(),
+                    values_path: values_path.clone(),
+                });
+                go(sub, &values_path, out);
+            }
+        }
+        let mut out = Vec::new();
+        go(chart, &[], &mut out);
+        out
+    }
+
     fn render(&self, chart: &Chart, request: &RenderRequest) -> RenderResult {
         let options = options_for(chart, request).map_err(|e| failure(chart, &e))?;
+        if options.show_only.is_empty() && request.show_only.is_some() {
+            return notes_only(chart, request, &options);
+        }
         let rendered = cozy_engine::render(chart, &options).map_err(|e| failure(chart, &e))?;
         let mut out = RenderedChart::default();
         for file in &rendered.files {
@@ -75,12 +98,68 @@ impl Renderer for EngineRenderer {
     }
 }
 
+/// A request that selects no manifest template: the notes alone, when asked for.
+fn notes_only(chart: &Chart, request: &RenderRequest, options: &RenderOptions) -> RenderResult {
+    let notes = cozy_engine::notes_only::render_notes_only(chart, options)
+        .map_err(|e| failure(chart, &e))?;
+    let mut out = RenderedChart::default();
+    if let (true, Some(notes)) = (request.render_notes, notes) {
+        out.templates.insert(
+            NOTES.to_string(),
+            TemplateOutput {
+                documents: Vec::new(),
+                raw: Some(notes),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A values file as a layer: as is for the chart's own suites, nested under the subchart's keys
+/// for a subchart suite.
+fn values_layer(file: &FsPath, scope: &[String]) -> Result<ValueLayer, RenderError> {
+    if scope.is_empty() {
+        return Ok(ValueLayer::File(file.to_path_buf()));
+    }
+    let parsed = cozy_values::yaml::parse_file(file, cozy_values::yaml::NumberMode::Helm)
+        .map_err(|e| RenderError::Values(format!("{e:#}")))?;
+    let map = match parsed.value {
+        Json::Object(map) => map,
+        Json::Null => serde_json::Map::new(),
+        other => {
+            return Err(RenderError::Values(format!(
+                "{}: values must be a map of keys at the top level, found {}",
+                file.display(),
+                json_kind(&other)
+            )))
+        }
+    };
+    Ok(ValueLayer::Literal {
+        origin: file.display().to_string(),
+        values: match nest_under(scope, Json::Object(map)) {
+            Json::Object(m) => m,
+            _ => serde_json::Map::new(),
+        },
+    })
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a map",
+    }
+}
+
 fn options_for(chart: &Chart, r: &RenderRequest) -> Result<RenderOptions, RenderError> {
     let mut values: Vec<ValueLayer> = r
         .values_files
         .iter()
-        .map(|p| ValueLayer::File(p.clone()))
-        .collect();
+        .map(|p| values_layer(p, &r.values_scope))
+        .collect::<Result<_, _>>()?;
     if let Ok(Json::Object(map)) = serde_json::from_str::<Json>(&r.set_json) {
         if !map.is_empty() {
             values.push(ValueLayer::Literal {
@@ -108,7 +187,7 @@ fn options_for(chart: &Chart, r: &RenderRequest) -> Result<RenderOptions, Render
         chart_version: r.chart_version.clone(),
         app_version: r.app_version.clone(),
         cluster_state,
-        show_only: r.show_only.clone(),
+        show_only: r.show_only.clone().unwrap_or_default(),
         skip_schema_validation: false,
         render_notes: r.render_notes,
     })

@@ -10,7 +10,8 @@
 //! - [`check`], [`compare`]: evaluating assertions, with helm-unittest's failure layout;
 //! - [`snapshot`]: `__snapshot__/*.snap` files and the pending/accept/CI workflow;
 //! - [`runner`]: charts loaded once, renders shared, suites in parallel;
-//! - [`discover`], [`glob`]: finding charts and suite files;
+//! - [`subchart`]: subchart suites run within their parent (template names and values scoped);
+//! - [`discover`], [`glob`]: finding charts and suite files (subcharts' too);
 //! - [`outcome`], [`report`], [`junit`]: results, the human report, JUnit XML;
 //! - [`cli`]: [`TestArgs`], [`run`] and [`main_with`] for the `cozy-render` binary;
 //! - [`yaml_in`], [`yaml_out`], [`diff`], [`error`]: supporting pieces.
@@ -32,6 +33,7 @@ pub mod report;
 pub mod runner;
 pub mod select;
 pub mod snapshot;
+pub mod subchart;
 pub mod suite;
 pub mod yaml_in;
 pub mod yaml_out;

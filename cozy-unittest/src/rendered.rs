@@ -12,12 +12,18 @@ use serde_json::Value as Json;
 /// Everything one render depends on. Two tests with equal requests share one render.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct RenderRequest {
-    /// Template paths to render (`templates/x.yaml`); empty renders every template.
-    pub show_only: Vec<String>,
+    /// Template paths to render (`templates/x.yaml`, `charts/sub/templates/y.yaml`): `None`
+    /// renders every template, `Some` only these (an empty list renders no manifest at all, as
+    /// for a suite of NOTES.txt alone). Definitions in `_*.tpl` files are always available.
+    pub show_only: Option<Vec<String>>,
     /// Values files in order.
     pub values_files: Vec<PathBuf>,
-    /// `set:` entries merged into one map (canonical JSON text, so the request can be hashed).
+    /// `set:` entries merged into one map (canonical JSON text, so the request can be hashed),
+    /// already placed under [`values_scope`](Self::values_scope).
     pub set_json: String,
+    /// Keys the values files are nested under before they apply (a subchart suite's values mean
+    /// `<sub>.<key>` of the parent chart); empty for the chart's own suites.
+    pub values_scope: Vec<String>,
     /// Where the `set:` entries came from (for error messages).
     pub set_origin: String,
     pub release_name: String,
@@ -90,6 +96,16 @@ impl RenderFailure {
 /// Result of one render.
 pub type RenderResult = Result<RenderedChart, RenderFailure>;
 
+/// Where a subchart sits in the chart being tested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubchartPlace {
+    /// Prefix of its template paths relative to the tested chart: `charts/sub/`,
+    /// `charts/sub/charts/inner/`.
+    pub prefix: String,
+    /// Keys its values live under in the tested chart's values: `["sub"]`, `["sub", "inner"]`.
+    pub values_path: Vec<String>,
+}
+
 /// A chart renderer (the engine, or a test double).
 pub trait Renderer: Sync {
     type Chart: Send + Sync;
@@ -100,6 +116,8 @@ pub trait Renderer: Sync {
     /// Renderable template paths relative to the chart (`templates/x.yaml`,
     /// `charts/sub/templates/y.yaml`, `templates/NOTES.txt`), partials excluded.
     fn templates(&self, chart: &Self::Chart) -> Vec<String>;
+    /// Every subchart of the tree, nested ones included, parents before their children.
+    fn subcharts(&self, chart: &Self::Chart) -> Vec<SubchartPlace>;
     fn render(&self, chart: &Self::Chart, request: &RenderRequest) -> RenderResult;
 }
 

@@ -13,9 +13,12 @@ use crate::assertion::{Assertion, Check};
 use crate::check::{block, check_target, Verdict};
 use crate::outcome::{AssertOutcome, ChartOutcome, SuiteOutcome, TestOutcome};
 use crate::path::{build_set_value, merge_into};
-use crate::rendered::{RenderFailure, RenderRequest, RenderResult, RenderedChart, Renderer};
-use crate::select::{resolve_templates, select, Selection};
+use crate::rendered::{
+    RenderFailure, RenderRequest, RenderResult, RenderedChart, Renderer, SubchartPlace,
+};
+use crate::select::{resolve_templates_in, select, Selection};
 use crate::snapshot::{SnapshotMode, SnapshotSession};
+use crate::subchart::{nest_under, SuiteScope};
 use crate::suite::{load_suite, RenderSettings, Suite, TestCase};
 
 /// How to run.
@@ -27,11 +30,38 @@ pub struct RunSettings {
     pub jobs: usize,
 }
 
-/// A chart to test and its suite files.
+/// A chart to test and its suite files (its own, then its subcharts').
 #[derive(Debug, Clone)]
 pub struct ChartSuites {
     pub dir: PathBuf,
-    pub suites: Vec<PathBuf>,
+    pub suites: Vec<SuiteFile>,
+}
+
+/// A suite file and whose suite it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteFile {
+    pub path: PathBuf,
+    /// Directory of the subchart the suite belongs to, relative to the chart (`charts/sub/`);
+    /// empty for the chart's own suites.
+    pub subchart: String,
+}
+
+impl SuiteFile {
+    /// A suite of the chart itself.
+    pub fn root(path: PathBuf) -> SuiteFile {
+        SuiteFile {
+            path,
+            subchart: String::new(),
+        }
+    }
+}
+
+/// A loaded chart and what suites need to know about it.
+struct LoadedChart<C> {
+    chart: C,
+    name: String,
+    templates: Vec<String>,
+    subcharts: Vec<SubchartPlace>,
 }
 
 type Shared = Arc<OnceLock<Arc<RenderResult>>>;
@@ -76,13 +106,14 @@ pub fn run_charts<R: Renderer>(
     settings: &RunSettings,
 ) -> (Vec<ChartOutcome>, RunStats) {
     // Load charts once, in parallel with nothing else: loading is cheap next to rendering.
-    let loaded: Vec<Result<(R::Chart, String, Vec<String>), String>> = charts
+    let loaded: Vec<Result<LoadedChart<R::Chart>, String>> = charts
         .iter()
         .map(|c| {
-            renderer.load(&c.dir).map(|chart| {
-                let name = renderer.chart_name(&chart);
-                let templates = renderer.templates(&chart);
-                (chart, name, templates)
+            renderer.load(&c.dir).map(|chart| LoadedChart {
+                name: renderer.chart_name(&chart),
+                templates: renderer.templates(&chart),
+                subcharts: renderer.subcharts(&chart),
+                chart,
             })
         })
         .collect();
@@ -111,15 +142,16 @@ pub fn run_charts<R: Renderer>(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(ci, si)) = work.get(i) else { break };
-                let Ok((chart, name, templates)) = &loaded[ci] else {
+                let Ok(l) = &loaded[ci] else {
                     continue;
                 };
                 let env = ChartEnv {
                     renderer,
-                    chart,
+                    chart: &l.chart,
                     chart_id: ci,
-                    name,
-                    templates,
+                    name: &l.name,
+                    templates: &l.templates,
+                    subcharts: &l.subcharts,
                     cache: &cache,
                 };
                 let outcome = run_suite(&env, &charts[ci].suites[si], settings);
@@ -138,8 +170,8 @@ pub fn run_charts<R: Renderer>(
         .zip(loaded.iter())
         .zip(by_chart)
         .map(|((c, l), suites)| match l {
-            Ok((_, name, _)) => ChartOutcome {
-                name: name.clone(),
+            Ok(l) => ChartOutcome {
+                name: l.name.clone(),
                 dir: c.dir.clone(),
                 error: None,
                 suites,
@@ -171,6 +203,7 @@ struct ChartEnv<'a, R: Renderer> {
     chart_id: usize,
     name: &'a str,
     templates: &'a [String],
+    subcharts: &'a [SubchartPlace],
     cache: &'a RenderCache,
 }
 
@@ -187,10 +220,11 @@ fn suite_failure(file: &FsPath, name: String, error: String, started: Instant) -
 
 fn run_suite<R: Renderer>(
     env: &ChartEnv<R>,
-    file: &FsPath,
+    suite_file: &SuiteFile,
     settings: &RunSettings,
 ) -> SuiteOutcome {
     let started = Instant::now();
+    let file = suite_file.path.as_path();
     let file_name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -199,11 +233,23 @@ fn run_suite<R: Renderer>(
         Ok(s) => s,
         Err(e) => return suite_failure(file, file_name, e.to_string(), started),
     };
-    // Templates the suite renders: `templates` (all when empty) minus `excludeTemplates`.
+    let Some(scope) = SuiteScope::for_subchart(&suite_file.subchart, env.subcharts) else {
+        return suite_failure(
+            file,
+            suite.name.clone(),
+            format!(
+                "the suite belongs to the subchart in {}, which chart {} does not load",
+                suite_file.subchart, env.name
+            ),
+            started,
+        );
+    };
+    // Templates the suite renders: `templates` (all in its scope when empty) minus
+    // `excludeTemplates`; names are relative to the suite's chart or subchart.
     let mut selection = if suite.templates.is_empty() {
-        env.templates.to_vec()
+        scope.templates_in_scope(env.templates)
     } else {
-        match resolve_templates(&suite.templates, env.templates) {
+        match resolve_templates_in(&suite.templates, env.templates, &scope.prefix) {
             Ok(t) => t,
             Err(e) => {
                 return suite_failure(file, suite.name.clone(), format!("templates: {e}"), started)
@@ -211,7 +257,7 @@ fn run_suite<R: Renderer>(
         }
     };
     if !suite.exclude_templates.is_empty() {
-        match resolve_templates(&suite.exclude_templates, env.templates) {
+        match resolve_templates_in(&suite.exclude_templates, env.templates, &scope.prefix) {
             Ok(excluded) => selection.retain(|t| !excluded.contains(t)),
             Err(e) => {
                 return suite_failure(
@@ -245,7 +291,7 @@ fn run_suite<R: Renderer>(
             });
             continue;
         }
-        let mut outcome = run_test(env, &suite, test, &selection, &mut snapshots);
+        let mut outcome = run_test(env, &suite, &scope, test, &selection, &mut snapshots);
         outcome.duration = t0.elapsed();
         tests.push(outcome);
     }
@@ -260,9 +306,10 @@ fn run_suite<R: Renderer>(
     }
 }
 
-/// The render request of one test.
+/// The render request of one test of a suite in `scope`.
 pub fn build_request(
     suite_file: &FsPath,
+    scope: &SuiteScope,
     settings: &RenderSettings,
     selection: &[String],
     all_templates: &[String],
@@ -271,6 +318,10 @@ pub fn build_request(
     for (path, value) in &settings.set {
         merge_into(&mut set, build_set_value(path, value.clone()));
     }
+    let set = match &set {
+        Json::Object(m) if m.is_empty() => set,
+        _ => nest_under(&scope.values_path, set),
+    };
     let kube_version = match (
         &settings.capabilities.major_version,
         &settings.capabilities.minor_version,
@@ -278,16 +329,19 @@ pub fn build_request(
         (Some(major), Some(minor)) => Some(format!("v{major}.{minor}.0")),
         _ => None,
     };
+    // helm-unittest renders only the selected templates (and the definitions), so a template
+    // the suite does not select cannot fail it.
     let show_only = if selection.len() == all_templates.len() {
-        Vec::new()
+        None
     } else {
-        selection.to_vec()
+        Some(selection.iter().filter(|t| !is_notes(t)).cloned().collect())
     };
     RenderRequest {
         render_notes: selection.iter().any(|t| is_notes(t)),
-        show_only: show_only.into_iter().filter(|t| !is_notes(t)).collect(),
+        show_only,
         values_files: settings.values.clone(),
         set_json: set.to_string(),
+        values_scope: scope.values_path.clone(),
         set_origin: format!("{} (set)", suite_file.display()),
         release_name: settings
             .release
@@ -324,6 +378,7 @@ pub fn is_notes(template: &str) -> bool {
 fn run_test<R: Renderer>(
     env: &ChartEnv<R>,
     suite: &Suite,
+    scope: &SuiteScope,
     test: &TestCase,
     selection: &[String],
     snapshots: &mut SnapshotSession,
@@ -346,13 +401,21 @@ fn run_test<R: Renderer>(
             return outcome;
         }
     }
-    let request = build_request(&suite.file, &settings, selection, env.templates);
+    let request = build_request(&suite.file, scope, &settings, selection, env.templates);
     let result = env
         .cache
         .get(env.renderer, env.chart_id, env.chart, &request);
     let mut all_passed = true;
     for a in &test.asserts {
-        let ao = run_assertion(env.name, a, test, selection, &result, snapshots);
+        let ao = run_assertion(
+            env.name,
+            &scope.prefix,
+            a,
+            test,
+            selection,
+            &result,
+            snapshots,
+        );
         all_passed &= ao.passed;
         outcome.asserts.push(ao);
     }
@@ -362,6 +425,7 @@ fn run_test<R: Renderer>(
 
 fn run_assertion(
     chart_name: &str,
+    prefix: &str,
     a: &Assertion,
     test: &TestCase,
     selection: &[String],
@@ -384,7 +448,7 @@ fn run_assertion(
     let targets = if names.is_empty() {
         Ok(selection.to_vec())
     } else {
-        resolve_templates(&names, selection)
+        resolve_templates_in(&names, selection, prefix)
     };
     let targets = match targets {
         Ok(t) => t,

@@ -32,9 +32,19 @@ pub fn normalize_template(name: &str) -> String {
 /// Resolve template names (with wildcards) against available paths, keeping `available` order.
 /// A name that matches nothing is an error naming it.
 pub fn resolve_templates(names: &[String], available: &[String]) -> Result<Vec<String>, String> {
+    resolve_templates_in(names, available, "")
+}
+
+/// [`resolve_templates`] for names relative to a subchart directory (`prefix` = `charts/sub/`):
+/// `deployment.yaml` means `charts/sub/templates/deployment.yaml`.
+pub fn resolve_templates_in(
+    names: &[String],
+    available: &[String],
+    prefix: &str,
+) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for name in names {
-        let wanted = normalize_template(name);
+        let wanted = format!("{prefix}{}", normalize_template(name));
         let hits: Vec<&String> = if is_pattern(&wanted) {
             available
                 .iter()
@@ -150,6 +160,21 @@ mod tests {
     use super::*;
     use crate::path::Path;
     use serde_json::json;
+
+    #[test]
+    fn names_in_a_subchart_scope_are_relative_to_its_directory() {
+        let available = vec![
+            "templates/deployment.yaml".to_string(),
+            "charts/sub/templates/deployment.yaml".to_string(),
+            "charts/sub/templates/svc.yaml".to_string(),
+        ];
+        let got = resolve_templates_in(&["deployment.yaml".into()], &available, "charts/sub/");
+        assert_eq!(got.unwrap(), vec![available[1].clone()]);
+        let all = resolve_templates_in(&["*.yaml".into()], &available, "charts/sub/").unwrap();
+        assert_eq!(all, available[1..].to_vec());
+        let e = resolve_templates_in(&["nope.yaml".into()], &available, "charts/sub/");
+        assert!(e.unwrap_err().contains("charts/sub/templates/nope.yaml"));
+    }
 
     fn chart() -> RenderedChart {
         let mut c = RenderedChart::default();

@@ -4,10 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use cozy_unittest::{run_with, EngineRenderer, SnapshotMode, TestOptions};
+use cozy_unittest::{run_with, EngineRenderer, RunReport, SnapshotMode, TestOptions};
 
 fn chart_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/chart")
+}
+
+/// A chart with a subchart and a nested subchart, each with suites.
+fn parent_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/parent")
 }
 
 /// (must pass, expected text in the failure).
@@ -27,18 +32,8 @@ fn expectation(it: &str) -> (bool, String) {
     }
 }
 
-#[test]
-fn every_case_passes_or_fails_as_its_name_says() {
-    let opts = TestOptions {
-        charts: vec![chart_dir()],
-        snapshot_mode: SnapshotMode::Ci,
-        strict: true,
-        jobs: 2,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
-    let text = String::from_utf8_lossy(&out).into_owned();
+/// Problems of a run (cases not passing or failing as named) and the number of cases.
+fn problems_in(report: &RunReport) -> (Vec<String>, usize) {
     let mut problems = Vec::new();
     let mut cases = 0;
     for chart in &report.charts {
@@ -80,6 +75,22 @@ fn every_case_passes_or_fails_as_its_name_says() {
             }
         }
     }
+    (problems, cases)
+}
+
+#[test]
+fn every_case_passes_or_fails_as_its_name_says() {
+    let opts = TestOptions {
+        charts: vec![chart_dir()],
+        snapshot_mode: SnapshotMode::Ci,
+        strict: true,
+        jobs: 2,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (problems, cases) = problems_in(&report);
     assert!(
         problems.is_empty(),
         "{} problem(s):\n\n{}\n\nreport:\n{text}",
@@ -124,5 +135,75 @@ fn junit_output_lists_every_case() {
     assert!(
         xml.contains("<failure message=\"failed: equalRaw\""),
         "{xml}"
+    );
+}
+
+fn suite_files(report: &RunReport) -> Vec<String> {
+    report
+        .charts
+        .iter()
+        .flat_map(|c| c.suites.iter())
+        .map(|s| {
+            s.file
+                .strip_prefix(parent_dir())
+                .unwrap_or(&s.file)
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn subchart_suites_run_within_the_parent_with_their_scope() {
+    let opts = TestOptions {
+        charts: vec![parent_dir()],
+        snapshot_mode: SnapshotMode::Ci,
+        strict: true,
+        jobs: 2,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (problems, cases) = problems_in(&report);
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}\n\nreport:\n{text}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+    assert_eq!(cases, 16, "{text}");
+    // One chart: the subcharts are not charts of their own, so no suite runs twice.
+    assert_eq!(report.charts.len(), 1);
+    assert_eq!(
+        suite_files(&report),
+        vec![
+            "tests/notes_test.yaml",
+            "tests/parent_test.yaml",
+            "tests/selected_test.yaml",
+            "charts/child/tests/child_test.yaml",
+            "charts/child/tests/failed_test.yaml",
+            "charts/child/charts/grand/tests/grand_test.yaml",
+        ]
+    );
+}
+
+#[test]
+fn with_subchart_false_runs_only_the_charts_own_suites() {
+    let opts = TestOptions {
+        charts: vec![parent_dir()],
+        snapshot_mode: SnapshotMode::Ci,
+        skip_subchart_suites: true,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
+    assert_eq!(
+        suite_files(&report),
+        vec![
+            "tests/notes_test.yaml",
+            "tests/parent_test.yaml",
+            "tests/selected_test.yaml",
+        ]
     );
 }

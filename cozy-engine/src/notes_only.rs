@@ -1,0 +1,135 @@
+//! Rendering a chart's NOTES.txt and nothing else: values are computed and validated and every
+//! definition is compiled (NOTES may include them), but no manifest template runs.
+//!
+//! Test suites that select only NOTES.txt need this: `helm-unittest` renders the selected
+//! templates and the partials only, so a failing manifest template must not fail such a suite,
+//! and skipping the manifests is also the cheap way to get the notes.
+
+use crate::chart::{compute_values, validate_values, Chart};
+use crate::context::{Capabilities, ReleaseInfo};
+use crate::environment::ChartEnvironment;
+use crate::error::RenderError;
+use crate::limits::{Limits, DEFAULT_FUEL, RENDER_STACK_BYTES};
+use crate::render::RenderOptions;
+
+/// The root chart's rendered NOTES.txt (`None` when it has none). `opts.show_only` and
+/// `opts.render_notes` are ignored: the notes are what this renders.
+pub fn render_notes_only(
+    chart: &Chart,
+    opts: &RenderOptions,
+) -> Result<Option<String>, RenderError> {
+    // Same large stack as a full render, for the same reason (deep `include` chains end in the
+    // depth error, not a stack overflow).
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("render-notes".into())
+            .stack_size(RENDER_STACK_BYTES)
+            .spawn_scoped(scope, || notes_here(chart, opts));
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+            Err(_) => notes_here(chart, opts),
+        }
+    })
+}
+
+fn notes_here(chart: &Chart, opts: &RenderOptions) -> Result<Option<String>, RenderError> {
+    let computed = compute_values(chart, &opts.values, &opts.base_dir)?;
+    if !opts.skip_schema_validation {
+        validate_values(chart, &computed)?;
+    }
+    let release = ReleaseInfo {
+        name: opts.release_name.clone(),
+        namespace: opts.namespace.clone(),
+        revision: opts.revision,
+        is_upgrade: opts.is_upgrade,
+    };
+    let capabilities = Capabilities::new(opts.kube_version.as_deref(), &opts.api_versions)?;
+    let limits = Limits::current();
+    let env = if limits.fuel == DEFAULT_FUEL {
+        chart.environment()?
+    } else {
+        std::sync::Arc::new(ChartEnvironment::with_fuel(chart, limits.fuel)?)
+    };
+    env.render_notes(chart, &computed, &release, &capabilities, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory for one test (the crate has no temp-dir dependency).
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("notes-only-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write(dir: &std::path::Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn notes_render_while_a_broken_manifest_is_skipped() {
+        let d = scratch("broken");
+        let dir = d.as_path();
+        write(
+            dir,
+            "Chart.yaml",
+            "apiVersion: v2\nname: notes\nversion: 0.1.0\n",
+        );
+        write(dir, "values.yaml", "who: world\n");
+        write(
+            dir,
+            "templates/_h.tpl",
+            "{% define \"notes.greet\" %}hello{% enddefine %}\n",
+        );
+        write(
+            dir,
+            "templates/NOTES.txt",
+            "{{ include(\"notes.greet\", dot) }} {{ Values.who }}",
+        );
+        write(
+            dir,
+            "templates/broken.yaml",
+            "{{ fail(\"must not run\") }}\n",
+        );
+        let chart = Chart::load(dir).unwrap();
+        let opts = RenderOptions {
+            base_dir: dir.to_path_buf(),
+            ..Default::default()
+        };
+        assert!(crate::render(&chart, &opts).is_err());
+        let notes = render_notes_only(&chart, &opts).unwrap();
+        assert_eq!(notes.as_deref(), Some("hello world"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_chart_without_notes_yields_none_and_values_errors_still_surface() {
+        let d = scratch("none");
+        let dir = d.as_path();
+        write(
+            dir,
+            "Chart.yaml",
+            "apiVersion: v2\nname: notes\nversion: 0.1.0\n",
+        );
+        write(dir, "templates/cm.yaml", "kind: ConfigMap\n");
+        let chart = Chart::load(dir).unwrap();
+        let opts = RenderOptions {
+            base_dir: dir.to_path_buf(),
+            ..Default::default()
+        };
+        assert_eq!(render_notes_only(&chart, &opts).unwrap(), None);
+        let bad = RenderOptions {
+            values: vec![cozy_values::ValueLayer::File("missing.yaml".into())],
+            ..opts
+        };
+        assert!(render_notes_only(&chart, &bad).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,1 @@
+{% define "child.name" %}{{ Release.Name }}-{{ Chart.Name }}{% enddefine %}
