@@ -374,12 +374,14 @@ fn list(
                     ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into())
                 })?;
                 let after = ObjectKey::new(&t.namespace, &t.name);
-                let rest = snapshot
-                    .into_iter()
-                    .filter(|o| {
-                        ObjectKey::new(crate::metadata::namespace_of(o), name_of(o)) > after
-                    })
-                    .collect();
+                // The snapshot is in key order: find the first key after the token by binary
+                // search. Computing every object's key for every page made a paginated list of
+                // 10,000 objects quadratic (seconds, for 20 pages of 500).
+                let mut rest = snapshot;
+                let start = rest.partition_point(|o| {
+                    ObjectKey::new(crate::metadata::namespace_of(o), name_of(o)) <= after
+                });
+                rest.drain(..start);
                 (rest, t.rv)
             }
             None => match exact_version(params)? {
