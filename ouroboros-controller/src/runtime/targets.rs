@@ -165,6 +165,7 @@ impl ConfigMapTarget {
     ) -> Result<Applied, TargetError> {
         let id = self.id();
         for attempt in 1..=CONFLICT_ATTEMPTS {
+            let remembered = self.last_seen.is_some();
             let mut current = match self.last_seen.take() {
                 Some(seen) => seen,
                 None => self
@@ -222,8 +223,12 @@ impl ConfigMapTarget {
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => {
                     metrics.conflict();
-                    tracing::debug!(configmap = %id, attempt, "update conflict; re-reading");
-                    tokio::time::sleep(jittered(CONFLICT_PAUSE)).await;
+                    tracing::debug!(configmap = %id, attempt, remembered, "update conflict; re-reading");
+                    // A remembered copy going stale is ordinary (someone else wrote): read at
+                    // once. Pausing is for two writers racing on fresh reads.
+                    if !remembered {
+                        tokio::time::sleep(jittered(CONFLICT_PAUSE)).await;
+                    }
                 }
                 Err(source) => {
                     return Err(TargetError::Api {
