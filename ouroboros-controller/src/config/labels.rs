@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn annotation_keys() {
-        let ok = vec!["provider.io/weight".to_string(), "A_b-c".to_string()];
+        let ok = ["provider.io/weight".to_string(), "A_b-c".to_string()];
         assert!(check_annotations(ok.iter()).is_ok());
         for bad in [
             "key with space",
@@ -134,7 +134,7 @@ mod tests {
             "ouroboros.lexfrei.tech/source",
             "external-dns.alpha.kubernetes.io/target",
         ] {
-            let v = vec![bad.to_string()];
+            let v = [bad.to_string()];
             assert!(check_annotations(v.iter()).is_err(), "{bad}");
         }
     }

@@ -181,11 +181,11 @@ mod tests {
             RecordPlan::Noop
         );
         assert_eq!(
-            plan_records(0, vec![], &[owned.clone()], "rel"),
+            plan_records(0, vec![], std::slice::from_ref(&owned), "rel"),
             RecordPlan::KeepOwnedOnEmptyHosts { owned_count: 1 }
         );
         assert_eq!(
-            plan_records(3, vec![], &[owned.clone()], "rel"),
+            plan_records(3, vec![], std::slice::from_ref(&owned), "rel"),
             RecordPlan::AllBuildsFailed {
                 host_count: 3,
                 owned_count: 1
