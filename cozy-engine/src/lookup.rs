@@ -3,6 +3,11 @@
 //! Helm fact: `helm template` has no cluster, so every lookup is empty. `--cluster-state FILE`
 //! supplies objects (multi-document YAML, or a `kind: List` such as saved `kubectl get -o yaml`
 //! output). Cluster-scoped kinds ignore the namespace argument.
+//!
+//! A live cluster (any other [`LookupProvider`]) can sit behind the file: the file answers
+//! first and the cluster answers the rest ([`ClusterState::over`]). That way a saved object can
+//! pin what a render sees while everything else comes from the cluster, and `--cluster-state`
+//! keeps meaning the same thing with or without a cluster.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -57,10 +62,12 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 }
 
 /// A fixed set of objects, e.g. loaded from `--cluster-state FILE` or a test suite's
-/// `kubernetesProvider.objects`.
+/// `kubernetesProvider.objects`, optionally in front of another provider (a live cluster).
 #[derive(Debug, Clone, Default)]
 pub struct ClusterState {
     objects: Arc<Vec<Json>>,
+    /// Asked for whatever `objects` does not hold.
+    behind: Option<Arc<dyn LookupProvider>>,
 }
 
 impl ClusterState {
@@ -71,6 +78,16 @@ impl ClusterState {
         }
         ClusterState {
             objects: Arc::new(flat),
+            behind: None,
+        }
+    }
+
+    /// These objects in front of `provider`: a `get` the objects answer never reaches the
+    /// provider; a list is the objects plus the provider's objects of other names.
+    pub fn over(self, provider: Arc<dyn LookupProvider>) -> ClusterState {
+        ClusterState {
+            behind: Some(provider),
+            ..self
         }
     }
 
@@ -136,6 +153,27 @@ fn field<'a>(obj: &'a Json, pointer: &str) -> &'a str {
     obj.pointer(pointer).and_then(Json::as_str).unwrap_or("")
 }
 
+impl ClusterState {
+    /// The objects of this state alone (not the provider behind it).
+    fn own(&self, api_version: &str, kind: &str, namespace: &str) -> Vec<Json> {
+        let scoped = !is_cluster_scoped(kind) && !namespace.is_empty();
+        self.objects
+            .iter()
+            .filter(|o| field(o, "/apiVersion") == api_version && field(o, "/kind") == kind)
+            .filter(|o| !scoped || field(o, "/metadata/namespace") == namespace)
+            .cloned()
+            .collect()
+    }
+}
+
+/// What makes two listed objects the same object.
+fn identity(obj: &Json) -> (&str, &str) {
+    (
+        field(obj, "/metadata/namespace"),
+        field(obj, "/metadata/name"),
+    )
+}
+
 impl LookupProvider for ClusterState {
     fn get(
         &self,
@@ -144,21 +182,34 @@ impl LookupProvider for ClusterState {
         namespace: &str,
         name: &str,
     ) -> Result<Option<Json>, String> {
-        Ok(self
-            .list(api_version, kind, namespace)?
+        let own = self
+            .own(api_version, kind, namespace)
             .into_iter()
-            .find(|o| field(o, "/metadata/name") == name))
+            .find(|o| field(o, "/metadata/name") == name);
+        match (own, &self.behind) {
+            (Some(obj), _) => Ok(Some(obj)),
+            (None, Some(behind)) => behind.get(api_version, kind, namespace, name),
+            (None, None) => Ok(None),
+        }
     }
 
     fn list(&self, api_version: &str, kind: &str, namespace: &str) -> Result<Vec<Json>, String> {
-        let scoped = !is_cluster_scoped(kind) && !namespace.is_empty();
-        Ok(self
-            .objects
-            .iter()
-            .filter(|o| field(o, "/apiVersion") == api_version && field(o, "/kind") == kind)
-            .filter(|o| !scoped || field(o, "/metadata/namespace") == namespace)
-            .cloned()
-            .collect())
+        let mut objects = self.own(api_version, kind, namespace);
+        if let Some(behind) = &self.behind {
+            let theirs = behind.list(api_version, kind, namespace)?;
+            let shadowed: std::collections::HashSet<(String, String)> = objects
+                .iter()
+                .map(|o| {
+                    let (ns, name) = identity(o);
+                    (ns.to_string(), name.to_string())
+                })
+                .collect();
+            objects.extend(theirs.into_iter().filter(|o| {
+                let (ns, name) = identity(o);
+                !shadowed.contains(&(ns.to_string(), name.to_string()))
+            }));
+        }
+        Ok(objects)
     }
 }
 
@@ -222,6 +273,60 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got["kind"], "Package");
+    }
+
+    /// A provider that records what it was asked, standing in for a cluster.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        asked: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl LookupProvider for Recorder {
+        fn get(&self, _: &str, kind: &str, ns: &str, name: &str) -> Result<Option<Json>, String> {
+            self.asked
+                .lock()
+                .unwrap()
+                .push(format!("get {kind} {ns}/{name}"));
+            Ok((name == "live").then(|| json!({"kind": kind, "metadata": {"name": name, "namespace": ns}, "from": "cluster"})))
+        }
+        fn list(&self, _: &str, kind: &str, ns: &str) -> Result<Vec<Json>, String> {
+            self.asked.lock().unwrap().push(format!("list {kind} {ns}"));
+            Ok(vec![
+                json!({"kind": kind, "metadata": {"name": "a", "namespace": "x"}, "from": "cluster"}),
+                json!({"kind": kind, "metadata": {"name": "live", "namespace": "x"}, "from": "cluster"}),
+            ])
+        }
+    }
+
+    #[test]
+    fn file_objects_answer_before_the_provider_behind() {
+        let recorder = Arc::new(Recorder::default());
+        let s = state().over(recorder.clone());
+        let pinned = lookup_value(Some(&s), "v1", "ConfigMap", "x", "a").unwrap();
+        assert!(
+            pinned.get("from").is_none(),
+            "file object expected: {pinned}"
+        );
+        let live = lookup_value(Some(&s), "v1", "ConfigMap", "x", "live").unwrap();
+        assert_eq!(live["from"], "cluster");
+        let missing = lookup_value(Some(&s), "v1", "ConfigMap", "x", "gone").unwrap();
+        assert_eq!(missing, json!({}));
+        assert_eq!(
+            *recorder.asked.lock().unwrap(),
+            vec!["get ConfigMap x/live", "get ConfigMap x/gone"]
+        );
+    }
+
+    #[test]
+    fn lists_merge_with_file_objects_shadowing_the_cluster() {
+        let s = state().over(Arc::new(Recorder::default()));
+        let all = lookup_value(Some(&s), "v1", "ConfigMap", "x", "").unwrap();
+        let items = all["items"].as_array().unwrap();
+        let names: Vec<(&str, bool)> = items
+            .iter()
+            .map(|o| (field(o, "/metadata/name"), o.get("from").is_some()))
+            .collect();
+        assert_eq!(names, vec![("a", false), ("live", true)]);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::values_args::ValuesArgs;
-use cozy_engine::{render, Chart, ClusterState, RenderOptions};
+use cozy_engine::{render, Chart, ClusterState, LookupProvider, RenderError, RenderOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,9 +56,12 @@ pub struct RenderArgs {
     /// Extra API versions for Capabilities.APIVersions (repeatable, comma-separated).
     #[arg(short = 'a', long = "api-versions")]
     pub api_versions: Vec<String>,
-    /// Objects `lookup` sees: multi-document YAML or a `kind: List` file.
+    /// Objects `lookup` sees: multi-document YAML or a `kind: List` file. With --live-lookup,
+    /// these answer first and the cluster answers the rest.
     #[arg(long = "cluster-state", value_name = "FILE")]
     pub cluster_state: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveLookupArgs,
     /// Skip JSON Schema validation of values.
     #[arg(long = "skip-schema-validation")]
     pub skip_schema_validation: bool,
@@ -108,13 +112,78 @@ impl LimitArgs {
     }
 }
 
+/// `lookup` against a live cluster. Only GET requests are ever sent (discovery, get, list).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveLookupArgs {
+    /// Answer `lookup` from the cluster of the kubeconfig (read-only).
+    #[arg(long = "live-lookup")]
+    pub live_lookup: bool,
+    /// Kubeconfig for --live-lookup (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long = "kubeconfig", value_name = "PATH", requires = "live_lookup")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for --live-lookup (default: its current-context).
+    #[arg(long = "kube-context", value_name = "NAME", requires = "live_lookup")]
+    pub kube_context: Option<String>,
+    /// Longest one lookup may take, connection included (e.g. 10s, 1m, 500ms).
+    #[arg(
+        long = "lookup-timeout",
+        value_name = "DURATION",
+        default_value = "10s"
+    )]
+    pub lookup_timeout: String,
+}
+
+impl LiveLookupArgs {
+    /// `state` (from --cluster-state) in front of the cluster when --live-lookup is on;
+    /// `state` unchanged otherwise (no runtime, no client, no request).
+    pub fn attach(&self, state: Option<ClusterState>) -> Result<Option<ClusterState>, String> {
+        if !self.live_lookup {
+            return Ok(state);
+        }
+        let cluster = self.connect()?;
+        Ok(Some(state.unwrap_or_default().over(cluster)))
+    }
+
+    #[cfg(feature = "live-lookup")]
+    fn connect(&self) -> Result<Arc<dyn LookupProvider>, String> {
+        let timeout = cozy_lookup_live::parse_duration(&self.lookup_timeout)
+            .map_err(|e| format!("--lookup-timeout: {e}"))?;
+        let settings = cozy_lookup_live::LiveLookupSettings {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.kube_context.clone(),
+            timeout,
+        };
+        cozy_lookup_live::LiveLookup::connect(&settings)
+            .map(cozy_lookup_live::LiveLookup::shared)
+            .map_err(|e| format!("--live-lookup: {e}"))
+    }
+
+    #[cfg(not(feature = "live-lookup"))]
+    fn connect(&self) -> Result<Arc<dyn LookupProvider>, String> {
+        Err("--live-lookup: this cozy-render was built without the `live-lookup` feature".into())
+    }
+}
+
+/// Why the render options could not be put together (or the render failed).
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("{0:#}")]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    LiveLookup(String),
+}
+
 impl RenderArgs {
-    pub fn options(&self, release_name: &str) -> Result<RenderOptions, cozy_engine::RenderError> {
+    pub fn options(&self, release_name: &str) -> Result<RenderOptions, OptionsError> {
         self.limits.apply();
         let cluster_state = match &self.cluster_state {
             Some(path) => Some(ClusterState::from_file(path)?),
             None => None,
         };
+        let cluster_state = self
+            .live
+            .attach(cluster_state)
+            .map_err(OptionsError::LiveLookup)?;
         Ok(RenderOptions {
             release_name: release_name.to_string(),
             namespace: self.namespace.clone(),
@@ -186,7 +255,7 @@ fn template(args: &TemplateArgs) -> i32 {
         let chart = Chart::load(&chart_dir)?;
         let mut opts = args.render.options(&name)?;
         opts.show_only = args.show_only.clone();
-        render(&chart, &opts)
+        Ok::<_, OptionsError>(render(&chart, &opts)?)
     })();
     match result {
         Ok(rendered) => {
@@ -206,7 +275,7 @@ fn template(args: &TemplateArgs) -> i32 {
             0
         }
         Err(err) => {
-            eprintln!("Error: {err:#}");
+            eprintln!("Error: {err}");
             2
         }
     }

@@ -77,6 +77,9 @@ fn step<'a>(value: &'a Json, segment: &Segment, out: &mut Vec<&'a Json>) {
     }
 }
 
+/// Largest list index a path may name: Helm's limit for `--set a[N]`.
+pub const MAX_INDEX: u64 = 65536;
+
 fn parse_segments(text: &str) -> Result<Vec<Segment>, PathError> {
     let err = |pos: usize, reason: &str| PathError {
         path: text.to_string(),
@@ -102,12 +105,22 @@ fn parse_segments(text: &str) -> Result<Vec<Segment>, PathError> {
                 let close = find_bracket_end(&chars, i).ok_or_else(|| err(i, "unclosed `[`"))?;
                 let inner: String = chars[i + 1..close].iter().collect();
                 let inner = inner.trim();
-                segments.push(parse_bracket(inner).ok_or_else(|| {
+                let segment = parse_bracket(inner).ok_or_else(|| {
                     err(
                         i + 1,
                         "expected a number, `*` or a quoted key inside `[...]`",
                     )
-                })?);
+                })?;
+                // A `set:` path builds a list that long; refuse what Helm's `--set` refuses.
+                if let Segment::Index(n) = segment {
+                    if n.unsigned_abs() > MAX_INDEX {
+                        return Err(err(
+                            i + 1,
+                            &format!("list index {n} is out of range (at most {MAX_INDEX})"),
+                        ));
+                    }
+                }
+                segments.push(segment);
                 i = close + 1;
                 expect_key = false;
             }
@@ -319,6 +332,16 @@ mod tests {
         assert!(Path::parse("a.").is_err());
         assert!(Path::parse("a[x]").is_err());
         assert!(Path::parse("").is_err());
+    }
+
+    #[test]
+    fn huge_list_indexes_are_refused_before_anything_is_built() {
+        // `set: {a[99999999999]: x}` once asked for a list of that many nulls.
+        let e = Path::parse("a[99999999999]").unwrap_err();
+        assert!(e.to_string().contains("99999999999"), "{e}");
+        assert!(Path::parse("a[-9223372036854775808]").is_err());
+        assert!(Path::parse("a[65536]").is_ok());
+        assert!(Path::parse("a[-1]").is_ok());
     }
 
     #[test]

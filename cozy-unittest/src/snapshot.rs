@@ -326,19 +326,14 @@ pub fn render_entries(entries: &SnapshotEntries) -> String {
     out
 }
 
-/// Write through a temporary file in the same directory, then rename over the target.
+/// Create the directory if needed, then write through `cozy_engine::fs::atomic_write` (a synced
+/// temporary file renamed over the target), so an interrupted `-u` leaves every snapshot whole.
 pub fn write_atomic(path: &FsPath, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(FsPath::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    cozy_engine::fs::atomic_write(path, text.as_bytes())
+        .map_err(|e| std::io::Error::new(e.source.kind(), e.to_string()))
 }
 
 #[cfg(test)]
@@ -456,6 +451,20 @@ mod tests {
         let mut s = SnapshotSession::open(&suite, SnapshotMode::Ci);
         let (_, c) = s.compare("t", &SnapshotContent::Value(json!({"a": ["x"], "b": "1"})));
         assert_eq!(c, Compared::Matched);
+    }
+
+    #[test]
+    fn writes_create_the_directory_and_leave_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("__snapshot__/a_test.yaml.snap");
+        write_atomic(&target, "old\n").unwrap();
+        write_atomic(&target, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+        let names: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a_test.yaml.snap")]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One function per fuzz target. This file is also compiled into cozy-render's corpus
-//! replay test (by `#[path]`), so it uses only cozy-values, cozy-engine and serde_json.
+//! replay test (by `#[path]`), so it uses only crates cozy-render depends on: cozy-values,
+//! cozy-engine, cozy-unittest, cozy-diff and serde_json.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -109,10 +110,86 @@ pub fn render_package(data: &[u8]) {
     let _ = cozy_engine::render(chart, &opts);
 }
 
+/// The document assertion paths are resolved over: maps, lists, odd keys.
+fn path_document() -> serde_json::Value {
+    serde_json::json!({
+        "kind": "Deployment",
+        "metadata": {"name": "x", "labels": {"app.kubernetes.io/name": "x", "a.b": {"c": 1}}},
+        "spec": {"template": {"spec": {"containers": [
+            {"name": "a", "ports": [{"containerPort": 80}, {"containerPort": 443}]},
+            {"name": "b", "env": [{"name": "E", "value": "1"}]}
+        ]}}},
+        "list": [[1, [2, [3]]], null, "s"]
+    })
+}
+
+/// helm-unittest assertion paths: parse, resolve over a document, and build and merge the
+/// value a `set:` key with that path describes.
+pub fn unittest_path(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(path) = cozy_unittest::path::Path::parse(text) else {
+        return;
+    };
+    let mut doc = path_document();
+    let _ = path.resolve(&doc).len();
+    let _ = path.has_wildcard();
+    let built = cozy_unittest::path::build_set_value(&path, serde_json::json!("fuzz"));
+    cozy_unittest::path::merge_into(&mut doc, built);
+}
+
+/// `__snapshot__/*.snap` files: parse, and whatever parses must survive being written back
+/// (`render_entries`) and read again unchanged, or `-u` would corrupt snapshots.
+pub fn snapshot_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(entries) = cozy_unittest::snapshot::parse_entries(text) else {
+        return;
+    };
+    let written = cozy_unittest::snapshot::render_entries(&entries);
+    match cozy_unittest::snapshot::parse_entries(&written) {
+        Ok(back) => assert_eq!(back, entries, "snapshot round trip changed:\n{written}"),
+        Err(e) => panic!("written snapshot does not parse ({e}):\n{written}"),
+    }
+}
+
+/// The object-aware diff: two renders (multi-document YAML, split like `values_schema`),
+/// with the first line as an `--ignore` path when it parses. Comparing a render with itself
+/// must find no difference.
+pub fn object_diff(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (from_text, to_text) = text.split_once(PART_SEPARATOR).unwrap_or((text, text));
+    let parse = |t: &str| -> Option<Vec<serde_json::Value>> {
+        yaml::parse_documents(t, NumberMode::Native)
+            .ok()
+            .map(|docs| docs.into_iter().map(|(doc, _)| doc).collect())
+    };
+    let (Some(from), Some(to)) = (parse(from_text), parse(to_text)) else {
+        return;
+    };
+    let mut opts = cozy_diff::CompareOptions::default();
+    if let Ok(ignore) = text.lines().next().unwrap_or("").parse() {
+        opts.ignore.push(ignore);
+    }
+    let report = cozy_diff::compare(&from, &to, &opts);
+    let mut out = Vec::new();
+    let _ = cozy_diff::report::write_text(&report, true, &mut out);
+    let _ = cozy_diff::report::write_json(&report, &mut out);
+    let same = cozy_diff::compare(&from, &from, &opts);
+    assert!(same.is_equal(), "a render differs from itself: {same:?}");
+}
+
 /// Every check by corpus directory name.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("set_parser", set_parser),
     ("values_yaml", values_yaml),
     ("values_schema", values_schema),
     ("render_package", render_package),
+    ("unittest_path", unittest_path),
+    ("snapshot_file", snapshot_file),
+    ("object_diff", object_diff),
 ];
