@@ -11,7 +11,12 @@ pub fn workspace() -> PathBuf {
 }
 
 /// Renders `packages/<package>` as `helm template <release> -n <namespace>` would.
-pub fn render_package(package: &str, release: &str, namespace: &str, values: Vec<ValueLayer>) -> Rendered {
+pub fn render_package(
+    package: &str,
+    release: &str,
+    namespace: &str,
+    values: Vec<ValueLayer>,
+) -> Rendered {
     let dir = workspace().join("packages").join(package);
     let chart = Chart::load(&dir).unwrap_or_else(|e| panic!("load chart {}: {e}", dir.display()));
     let opts = RenderOptions {
@@ -27,22 +32,38 @@ pub fn render_package(package: &str, release: &str, namespace: &str, values: Vec
 /// A map of values as a render layer; `origin` names it in error messages.
 pub fn literal(origin: &str, values: Value) -> ValueLayer {
     match values {
-        Value::Object(values) => ValueLayer::Literal { origin: origin.into(), values },
+        Value::Object(values) => ValueLayer::Literal {
+            origin: origin.into(),
+            values,
+        },
         other => panic!("{origin}: values must be a map, got {other}"),
     }
 }
 
 /// The one document of `kind` named `name`.
 pub fn object<'a>(rendered: &'a Rendered, kind: &str, name: impl Fn(&str) -> bool) -> &'a Value {
-    let found: Vec<&Value> = rendered.documents.iter().filter(|d| d.kind() == kind && name(d.name())).map(|d| &d.value).collect();
+    let found: Vec<&Value> = rendered
+        .documents
+        .iter()
+        .filter(|d| d.kind() == kind && name(d.name()))
+        .map(|d| &d.value)
+        .collect();
     match found.as_slice() {
         [one] => *one,
-        other => panic!("expected one rendered {kind} matching, found {}:\n{}", other.len(), rendered.to_yaml_stream()),
+        other => panic!(
+            "expected one rendered {kind} matching, found {}:\n{}",
+            other.len(),
+            rendered.to_yaml_stream()
+        ),
     }
 }
 
 /// The workload (Deployment or Job) whose pod template has a container called `container`.
-pub fn workload_with_container<'a>(rendered: &'a Rendered, kind: &str, container: &str) -> &'a Value {
+pub fn workload_with_container<'a>(
+    rendered: &'a Rendered,
+    kind: &str,
+    container: &str,
+) -> &'a Value {
     let found: Vec<&Value> = rendered
         .documents
         .iter()
@@ -52,12 +73,19 @@ pub fn workload_with_container<'a>(rendered: &'a Rendered, kind: &str, container
         .collect();
     match found.as_slice() {
         [one] => *one,
-        other => panic!("expected one rendered {kind} with a container {container:?}, found {}", other.len()),
+        other => panic!(
+            "expected one rendered {kind} with a container {container:?}, found {}",
+            other.len()
+        ),
     }
 }
 
 fn containers(workload: &Value) -> Vec<Value> {
-    workload.pointer("/spec/template/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default()
+    workload
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The command line and environment of one rendered container.
@@ -69,16 +97,30 @@ pub struct ContainerSpec {
 
 impl ContainerSpec {
     pub fn of(workload: &Value, container: &str) -> ContainerSpec {
-        let c = containers(workload).into_iter().find(|c| c["name"] == container).unwrap_or_else(|| panic!("no container {container:?} in {workload}"));
+        let c = containers(workload)
+            .into_iter()
+            .find(|c| c["name"] == container)
+            .unwrap_or_else(|| panic!("no container {container:?} in {workload}"));
         assert!(c.get("command").is_none(), "container {container:?} overrides the image entrypoint; the scenario runs `ouroboros <args>`");
-        let args = c["args"].as_array().unwrap_or_else(|| panic!("container {container:?} has no args")).iter().map(scalar_text).collect();
+        let args = c["args"]
+            .as_array()
+            .unwrap_or_else(|| panic!("container {container:?} has no args"))
+            .iter()
+            .map(scalar_text)
+            .collect();
         let env = c["env"]
             .as_array()
             .map(|vars| {
                 vars.iter()
                     .map(|v| {
-                        let name = v["name"].as_str().unwrap_or_else(|| panic!("env entry without a name: {v}"));
-                        let value = v.get("value").map(scalar_text).unwrap_or_else(|| panic!("env {name} is not a plain value (valueFrom is not emulated): {v}"));
+                        let name = v["name"]
+                            .as_str()
+                            .unwrap_or_else(|| panic!("env entry without a name: {v}"));
+                        let value = v.get("value").map(scalar_text).unwrap_or_else(|| {
+                            panic!(
+                                "env {name} is not a plain value (valueFrom is not emulated): {v}"
+                            )
+                        });
                         (name.to_string(), value)
                     })
                     .collect()
@@ -92,7 +134,9 @@ impl ContainerSpec {
         let eq = format!("--{name}=");
         let bare = format!("--{name}");
         self.args.iter().enumerate().find_map(|(i, a)| {
-            a.strip_prefix(&eq).map(str::to_string).or_else(|| (a == &bare).then(|| self.args.get(i + 1).cloned().unwrap_or_default()))
+            a.strip_prefix(&eq)
+                .map(str::to_string)
+                .or_else(|| (a == &bare).then(|| self.args.get(i + 1).cloned().unwrap_or_default()))
         })
     }
 
@@ -121,14 +165,20 @@ fn scalar_text(v: &Value) -> String {
 /// `spec.values` of the tenant's ouroboros HelmRelease: what packages/apps/kubernetes passes.
 pub fn tenant_ouroboros_values(tenant: &Rendered) -> Value {
     let release = object(tenant, "HelmRelease", |n| n.ends_with("-ouroboros"));
-    let values = release.pointer("/spec/values").cloned().unwrap_or_else(|| panic!("ouroboros HelmRelease has no spec.values: {release}"));
+    let values = release
+        .pointer("/spec/values")
+        .cloned()
+        .unwrap_or_else(|| panic!("ouroboros HelmRelease has no spec.values: {release}"));
     assert!(values.is_object(), "spec.values is not a map: {values}");
     values
 }
 
 /// Relative path helper for messages.
 pub fn shown(p: &Path) -> String {
-    p.strip_prefix(workspace()).unwrap_or(p).display().to_string()
+    p.strip_prefix(workspace())
+        .unwrap_or(p)
+        .display()
+        .to_string()
 }
 
 pub type Values = Map<String, Value>;

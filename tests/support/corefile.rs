@@ -73,8 +73,9 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
         Some((prefix, rest)) => {
-            name.starts_with(prefix) && (0..=name.len() - prefix.len()).any(|i| glob_matches(rest, &name[prefix.len() + i..]))
+            name.starts_with(prefix)
+                && (0..=name.len() - prefix.len())
+                    .any(|i| glob_matches(rest, &name[prefix.len() + i..]))
         }
     }
 }
-

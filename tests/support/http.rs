@@ -14,7 +14,10 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn status(&self) -> Option<u16> {
-        self.raw.split_whitespace().nth(1).and_then(|s| s.parse().ok())
+        self.raw
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -31,9 +34,15 @@ pub fn get(addr: SocketAddr, host: &str, path: &str) -> std::io::Result<Exchange
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let client = stream.local_addr()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     // A reset after a partial answer still leaves what was read.
     let _ = stream.read_to_end(&mut raw);
-    Ok(Exchange { client, raw: String::from_utf8_lossy(&raw).into_owned() })
+    Ok(Exchange {
+        client,
+        raw: String::from_utf8_lossy(&raw).into_owned(),
+    })
 }

@@ -27,7 +27,10 @@ pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind a loopback port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind a loopback port")
 }
 
 /// Prints a message that cannot be missed in the test output and tells the caller to skip.

@@ -18,7 +18,15 @@ pub struct Nginx {
 
 /// Where Debian's nginx-light (and other layouts) install the binary.
 pub fn binary() -> Option<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/usr/local/bin/nginx"].iter().map(PathBuf::from).find(|p| p.exists())
+    [
+        "/usr/sbin/nginx",
+        "/usr/local/sbin/nginx",
+        "/usr/bin/nginx",
+        "/usr/local/bin/nginx",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 /// A loopback address for scenario `slot` of this test process.
@@ -34,7 +42,10 @@ impl Nginx {
         let binary = binary().ok_or("nginx is not installed (apt-get install nginx-light)")?;
         let root = dir.join("nginx");
         std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-        let listeners: String = ports.iter().map(|p| format!("listen {ip}:{p} proxy_protocol; ")).collect();
+        let listeners: String = ports
+            .iter()
+            .map(|p| format!("listen {ip}:{p} proxy_protocol; "))
+            .collect();
         // Workers of a root master would run as nobody and could not use the temp dirs.
         let user = if is_root() { "user root root;" } else { "" };
         let config = format!(
@@ -69,15 +80,24 @@ impl Nginx {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if ports.iter().all(|&p| TcpStream::connect((ip, p)).is_ok()) {
-                return Ok(Nginx { ip, dir: root, child });
+                return Ok(Nginx {
+                    ip,
+                    dir: root,
+                    child,
+                });
             }
             if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("nginx exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default().trim()));
+                return Err(format!(
+                    "nginx exited ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default().trim()
+                ));
             }
             if Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("nginx did not listen on {ip}:{ports:?} within 10 s"));
+                return Err(format!(
+                    "nginx did not listen on {ip}:{ports:?} within 10 s"
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -90,7 +110,10 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-QUIT").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-QUIT")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -105,5 +128,7 @@ impl Drop for Nginx {
 
 pub fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }

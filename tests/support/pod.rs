@@ -19,7 +19,8 @@ pub struct PodRoot {
 }
 
 /// Binds the two files, then runs the rest of the command line in place of the shell.
-const ENTER: &str = r#"mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@""#;
+const ENTER: &str =
+    r#"mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@""#;
 
 impl PodRoot {
     /// Writes the files into `dir`: kubelet's search list for a pod in `namespace` of a
@@ -35,7 +36,10 @@ impl PodRoot {
         // No ndots option: the composed names have enough dots to be tried as given first,
         // so they are answered from the hosts file without asking any nameserver.
         std::fs::write(&resolv_conf, format!("search {namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\n")).expect("write resolv.conf");
-        PodRoot { hosts: hosts_path, resolv_conf }
+        PodRoot {
+            hosts: hosts_path,
+            resolv_conf,
+        }
     }
 
     /// Whether this process may create a private mount namespace and bind files in it.
@@ -47,28 +51,49 @@ impl PodRoot {
         if out.status.success() {
             Ok(())
         } else {
-            Err(format!("cannot bind-mount in a private mount namespace (needs root): {}", String::from_utf8_lossy(&out.stderr).trim()))
+            Err(format!(
+                "cannot bind-mount in a private mount namespace (needs root): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
         }
     }
 
     /// `ouroboros <args>` with exactly `env` (plus PATH and the pod's HOSTNAME).
     pub fn command(&self, pod_name: &str, args: &[String], env: &[(String, String)]) -> Command {
         let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c", ENTER, "sh"])
-            .arg(&self.hosts)
-            .arg(&self.resolv_conf)
-            .arg(env!("CARGO_BIN_EXE_ouroboros"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into()))
-            .env("HOSTNAME", pod_name)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null());
+        cmd.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            ENTER,
+            "sh",
+        ])
+        .arg(&self.hosts)
+        .arg(&self.resolv_conf)
+        .arg(env!("CARGO_BIN_EXE_ouroboros"))
+        .args(args)
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        )
+        .env("HOSTNAME", pod_name)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
         cmd
     }
 
     /// Starts a long-running process; stdout and stderr go to `<dir>/<pod_name>.log`.
-    pub fn spawn(&self, dir: &Path, pod_name: &str, args: &[String], env: &[(String, String)]) -> Proc {
+    pub fn spawn(
+        &self,
+        dir: &Path,
+        pod_name: &str,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Proc {
         let log = dir.join(format!("{pod_name}.log"));
         let file = std::fs::File::create(&log).expect("log file");
         let child = self
@@ -77,12 +102,18 @@ impl PodRoot {
             .stderr(file)
             .spawn()
             .expect("spawn unshare");
-        Proc { child: Some(child), log, name: pod_name.into() }
+        Proc {
+            child: Some(child),
+            log,
+            name: pod_name.into(),
+        }
     }
 
     /// Runs a process to completion (a Job's pod).
     pub fn run(&self, pod_name: &str, args: &[String], env: &[(String, String)]) -> Output {
-        self.command(pod_name, args, env).output().expect("run unshare")
+        self.command(pod_name, args, env)
+            .output()
+            .expect("run unshare")
     }
 }
 
@@ -101,7 +132,11 @@ impl Proc {
     /// The exit code once the process has ended (`Some(-1)` for a signal).
     pub fn exited(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;
-        child.try_wait().ok().flatten().map(|s| s.code().unwrap_or(-1))
+        child
+            .try_wait()
+            .ok()
+            .flatten()
+            .map(|s| s.code().unwrap_or(-1))
     }
 
     /// Waits up to `timeout` for the process to end by itself.
@@ -120,7 +155,10 @@ impl Proc {
     pub fn terminate(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;
         // `unshare` execs the shell, which execs the binary: the child id is the binary's.
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let code = self.wait_exit(Duration::from_secs(10));
         if code.is_none() {
             if let Some(mut child) = self.child.take() {
