@@ -9,8 +9,8 @@ use crate::chart::{compute_values, validate_values, Chart};
 use crate::context::{Capabilities, ReleaseInfo};
 use crate::environment::ChartEnvironment;
 use crate::error::RenderError;
-use crate::limits::{Limits, DEFAULT_FUEL, RENDER_STACK_BYTES};
-use crate::render::RenderOptions;
+use crate::limits::{Limits, DEFAULT_FUEL};
+use crate::render::{on_render_stack, RenderOptions};
 
 /// The root chart's rendered NOTES.txt (`None` when it has none). `opts.show_only` and
 /// `opts.render_notes` are ignored: the notes are what this renders.
@@ -20,18 +20,7 @@ pub fn render_notes_only(
 ) -> Result<Option<String>, RenderError> {
     // Same large stack as a full render, for the same reason (deep `include` chains end in the
     // depth error, not a stack overflow).
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("render-notes".into())
-            .stack_size(RENDER_STACK_BYTES)
-            .spawn_scoped(scope, || notes_here(chart, opts));
-        match worker {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
-            Err(_) => notes_here(chart, opts),
-        }
-    })
+    on_render_stack("render-notes", || notes_here(chart, opts))
 }
 
 fn notes_here(chart: &Chart, opts: &RenderOptions) -> Result<Option<String>, RenderError> {

@@ -121,17 +121,22 @@ impl Rendered {
 /// The work runs on a thread with a large stack ([`RENDER_STACK_BYTES`]) so that Helm's 1000
 /// levels of nested `include` end in the depth error, never in a stack overflow.
 pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    on_render_stack("render", || render_here(chart, opts))
+}
+
+/// Runs `work` on a scoped thread with a [`RENDER_STACK_BYTES`] stack and returns its result.
+pub(crate) fn on_render_stack<T: Send>(name: &str, work: impl Fn() -> T + Sync) -> T {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
-            .name("render".into())
+            .name(name.into())
             .stack_size(RENDER_STACK_BYTES)
-            .spawn_scoped(scope, || render_here(chart, opts));
+            .spawn_scoped(scope, &work);
         match worker {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
-            // No thread to spare: render here, with whatever stack this thread has.
-            Err(_) => render_here(chart, opts),
+            // No thread to spare: run here, with whatever stack this thread has.
+            Err(_) => work(),
         }
     })
 }
