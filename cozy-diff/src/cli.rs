@@ -131,11 +131,13 @@ pub fn run(args: &DiffArgs, base_dir: &Path) -> Result<crate::compare::DiffRepor
         .collect::<Result<Vec<_>, _>>()?;
     let (release, chart_dir) = name_and_chart(&args.positional);
     let mut from = args.render.clone();
-    from.values.extend(args.from_values.iter().cloned());
-    from.set.extend(args.from_set.iter().cloned());
+    from.value_flags
+        .values
+        .extend(args.from_values.iter().cloned());
+    from.value_flags.set.extend(args.from_set.iter().cloned());
     let mut to = args.render.clone();
-    to.values.extend(args.to_values.iter().cloned());
-    to.set.extend(args.to_set.iter().cloned());
+    to.value_flags.values.extend(args.to_values.iter().cloned());
+    to.value_flags.set.extend(args.to_set.iter().cloned());
     let chart_abs = base_dir.join(&chart_dir);
     let from_objects = match &args.from_rev {
         Some(rev) => {

@@ -121,8 +121,11 @@ pub struct Job<'a> {
 pub fn run_case(job: &Job, flags: &RenderFlags, release_name: &str, base_dir: &Path) -> CaseReport {
     let started = Instant::now();
     let mut flags = flags.clone();
-    flags.values.extend(job.case.values.iter().cloned());
-    flags.set.extend(job.case.set.iter().cloned());
+    flags
+        .value_flags
+        .values
+        .extend(job.case.values.iter().cloned());
+    flags.value_flags.set.extend(job.case.set.iter().cloned());
     if let Some(state) = &job.case.cluster_state {
         flags.cluster_state = Some(state.clone());
     }
