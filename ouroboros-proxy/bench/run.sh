@@ -120,6 +120,9 @@ run_wrk() {
         END { printf "%s %s %s\n", rps, ms, n }'
 }
 
+# CPU time (clock ticks) spread over requests → µs per request.
+per_request_us() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print 0 }'; }
+
 results="$work/results"
 : >"$results"
 hz=$(getconf CLK_TCK)
@@ -129,12 +132,15 @@ for round in $(seq 1 "$ROUNDS"); do
         pid=$(pid_of $target)
         before=$(cpu_ticks "$pid")
         read -r ka_rps ka_p99 ka_n < <(run_wrk "$port")
+        between=$(cpu_ticks "$pid")
         read -r cpr_rps cpr_p99 cpr_n < <(run_wrk "$port" -H "Connection: close")
         after=$(cpu_ticks "$pid")
         bulk=$(curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$port/bulk.bin")
-        cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n=$((ka_n + cpr_n)) 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print 0 }')
-        echo "$round $target $ka_rps $ka_p99 $cpr_rps $cpr_p99 $bulk $cpu_us" >>"$results"
-        echo "round $round $target: keep-alive ${ka_rps} req/s (p99 ${ka_p99} ms), conn-per-request ${cpr_rps} req/s (p99 ${cpr_p99} ms), bulk $(awk -v b="$bulk" 'BEGIN{printf "%.0f", b/1048576}') MiB/s, cpu ${cpu_us} µs/req" >&2
+        cpu_us=$(per_request_us $((after - before)) $((ka_n + cpr_n)))
+        ka_cpu_us=$(per_request_us $((between - before)) "$ka_n")
+        cpr_cpu_us=$(per_request_us $((after - between)) "$cpr_n")
+        echo "$round $target $ka_rps $ka_p99 $cpr_rps $cpr_p99 $bulk $cpu_us $ka_cpu_us $cpr_cpu_us" >>"$results"
+        echo "round $round $target: keep-alive ${ka_rps} req/s (p99 ${ka_p99} ms, cpu ${ka_cpu_us} µs/req), conn-per-request ${cpr_rps} req/s (p99 ${cpr_p99} ms, cpu ${cpr_cpu_us} µs/req), bulk $(awk -v b="$bulk" 'BEGIN{printf "%.0f", b/1048576}') MiB/s, cpu ${cpu_us} µs/req" >&2
     done
 done
 
@@ -149,15 +155,15 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v rounds="$ROUNDS" '
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
-    { for (m = 3; m <= 8; m++) values[$2 "," m] = values[$2 "," m] " " $m }
+    { for (m = 3; m <= 10; m++) values[$2 "," m] = values[$2 "," m] " " $m }
     END {
-        split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request", names, ",")
+        split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request,keep-alive CPU µs/request,conn-per-req CPU µs/request", names, ",")
         printf "\nMedians of %d interleaved rounds (loopback)\n", rounds
-        printf "%-26s %14s %14s %14s %16s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy"
-        for (m = 3; m <= 8; m++) {
+        printf "%-30s %14s %14s %14s %18s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy"
+        for (m = 3; m <= 10; m++) {
             d = median("direct," m); h = median("haproxy," m); o = median("ours," m)
             if (m == 7) { d /= 1048576; h /= 1048576; o /= 1048576 }
-            printf "%-26s %14.2f %14.2f %14.2f %16.2f\n", names[m - 2], (m == 8 ? 0 : d), h, o, (h > 0 ? o / h : 0)
+            printf "%-30s %14.2f %14.2f %14.2f %18.2f\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0)
         }
-        printf "%-26s %14s %14.1f %14.1f %16.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
+        printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
     }' "$results"
