@@ -10,7 +10,7 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use std::os::fd::{AsRawFd, RawFd};
@@ -81,6 +81,7 @@ pub async fn relay(
     cancel: &CancellationToken,
 ) -> RelayEnd {
     let activity = Activity::new();
+    let one_done = AtomicBool::new(false);
     let both = async {
         tokio::join!(
             pump(
@@ -89,7 +90,8 @@ pub async fn relay(
                 Direction::ClientToBackend,
                 options.splice,
                 metrics,
-                &activity
+                &activity,
+                &one_done
             ),
             pump(
                 backend,
@@ -97,7 +99,8 @@ pub async fn relay(
                 Direction::BackendToClient,
                 options.splice,
                 metrics,
-                &activity
+                &activity,
+                &one_done
             ),
         )
     };
@@ -126,6 +129,10 @@ async fn idle_watchdog(activity: &Activity, idle_timeout: Option<Duration>) {
 
 /// Moves bytes from `source` to `destination` until EOF or error, then half-closes the
 /// destination. Errors end the direction like EOF: a reset is normal TCP life.
+///
+/// The direction that ends second skips the `shutdown`: both sockets are closed right
+/// after it, and `close` sends the same FIN (there is no unread data left to turn it
+/// into a reset, since the other direction already read to its end).
 async fn pump(
     source: &TcpStream,
     destination: &TcpStream,
@@ -133,12 +140,16 @@ async fn pump(
     splice: bool,
     metrics: &Metrics,
     activity: &Activity,
+    one_done: &AtomicBool,
 ) {
     if let Err(error) = run_pump(source, destination, direction, splice, metrics, activity).await {
         tracing::trace!(%error, ?direction, "relay direction ended with an error");
     }
-    // The peer may already be gone; nothing useful can be done about a failed shutdown.
-    let _ = SockRef::from(destination).shutdown(Shutdown::Write);
+    if !one_done.swap(true, Ordering::Relaxed) {
+        // The peer may already be gone; nothing useful can be done about a failed
+        // shutdown.
+        let _ = SockRef::from(destination).shutdown(Shutdown::Write);
+    }
 }
 
 /// Consecutive reads that fill the whole copy buffer before a direction is considered a
@@ -161,7 +172,7 @@ async fn run_pump(
     let mut buffer: Vec<u8> = Vec::new();
     let mut full_reads = 0;
     loop {
-        source.readable().await?;
+        let ready = source.ready(Interest::READABLE).await?;
         if buffer.is_empty() {
             buffer = vec![0; COPY_BUFFER_SIZE];
         }
@@ -174,9 +185,18 @@ async fn run_pump(
         if read == 0 {
             return Ok(());
         }
-        write_all(destination, &buffer[..read]).await?;
+        // The peer's FIN had already arrived when this read began, and the read came
+        // back short: these are the last bytes. Skipping the read that would only
+        // return 0, they go out held back (`MSG_MORE`) so that the half-close which
+        // follows at once leaves in the same segment as them: one packet and one
+        // wake-up of the receiver instead of two.
+        let last = read < capacity && ready.is_read_closed();
+        write_all(destination, &buffer[..read], last).await?;
         metrics.bytes(direction, read as u64);
         activity.touch();
+        if last {
+            return Ok(());
+        }
         full_reads = if read == capacity { full_reads + 1 } else { 0 };
         #[cfg(target_os = "linux")]
         if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
@@ -192,7 +212,7 @@ async fn run_pump(
 /// `capacity`) means the socket was drained at that instant, so readiness is cleared at
 /// once rather than paying for another call that would only say EAGAIN; data arriving
 /// meanwhile raises a new readiness event, which tokio keeps. `None` = nothing to read.
-fn try_read_draining(
+pub(crate) fn try_read_draining(
     source: &TcpStream,
     capacity: usize,
     operation: impl FnOnce() -> io::Result<usize>,
@@ -213,7 +233,7 @@ fn try_read_draining(
     }
 }
 
-fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
     // SAFETY: reads into a live, exclusively borrowed buffer of the given length.
     let read = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
     if read < 0 {
@@ -224,9 +244,18 @@ fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Writes all of `data`, waiting for write readiness only when the socket is full.
-async fn write_all(destination: &TcpStream, mut data: &[u8]) -> io::Result<()> {
+/// `more_follows_shutdown`: the caller half-closes right after, so the bytes may wait
+/// for the FIN and leave with it (see [`send_fd`]).
+async fn write_all(
+    destination: &TcpStream,
+    mut data: &[u8],
+    more_follows_shutdown: bool,
+) -> io::Result<()> {
+    let fd = destination.as_raw_fd();
     while !data.is_empty() {
-        match destination.try_write(data) {
+        match destination.try_io(Interest::WRITABLE, || {
+            send_fd(fd, data, more_follows_shutdown)
+        }) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => data = &data[n..],
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => destination.writable().await?,
@@ -234,6 +263,36 @@ async fn write_all(destination: &TcpStream, mut data: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `send(2)` without SIGPIPE. With `hold`, `MSG_MORE` keeps a short tail in the socket
+/// until the caller's `shutdown`/`close`, which pushes it out together with the FIN.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
+    let mut flags = libc::MSG_NOSIGNAL;
+    if hold {
+        flags |= libc::MSG_MORE;
+    }
+    // SAFETY: sends from a live borrowed buffer of the given length.
+    let sent = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), flags) };
+    if sent < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(sent as usize)
+    }
+}
+
+/// Elsewhere a plain `write(2)` (the Rust runtime ignores SIGPIPE); the tail and the FIN
+/// may leave in separate segments.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn send_fd(fd: RawFd, data: &[u8], _hold: bool) -> io::Result<usize> {
+    // SAFETY: writes from a live borrowed buffer of the given length.
+    let sent = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    if sent < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(sent as usize)
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdTcpListener, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -574,9 +575,16 @@ const EARLY_DATA_LIMIT: usize = 4096;
 /// whole request) to the header, so the backend gets one segment and one wake-up instead
 /// of two. The header still comes first; nothing waits for the client, so server-first
 /// protocols get the header at once.
+///
+/// A short read drained the socket, so it also clears the read readiness: the relay
+/// then waits for the next bytes instead of first trying a read that can only say
+/// EAGAIN.
 fn with_early_client_bytes(mut header: Vec<u8>, client: &TcpStream, metrics: &Metrics) -> Vec<u8> {
     let mut early = [0u8; EARLY_DATA_LIMIT];
-    if let Ok(read) = client.try_read(&mut early) {
+    let fd = client.as_raw_fd();
+    if let Ok(Some(read)) =
+        relay::try_read_draining(client, early.len(), || relay::read_fd(fd, &mut early))
+    {
         header.extend_from_slice(&early[..read]);
         metrics.bytes(crate::metrics::Direction::ClientToBackend, read as u64);
     }

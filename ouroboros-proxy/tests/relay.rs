@@ -337,3 +337,38 @@ fn unresolvable_backend_is_dns_nxdomain() {
             .contains("ouroboros_proxy_dial_failures_total{cause=\"dns-nxdomain\"} 1")
     }));
 }
+
+/// A backend that answers and closes at once, while its client keeps its own side open:
+/// the answer's last bytes and the FIN reach the client (the relay holds the tail back
+/// only until its own half-close, never until the client closes).
+#[test]
+fn last_bytes_and_eof_from_a_closing_backend_arrive_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let backend = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _header = read_header_line(&mut stream);
+            let mut request = [0u8; 4];
+            stream.read_exact(&mut request).unwrap();
+            stream.write_all(b"reply and goodbye").unwrap();
+            stream.shutdown(Shutdown::Both).unwrap();
+        }
+    });
+    for splice in [true, false] {
+        let mut config = base_config("127.0.0.1", port, port);
+        config.splice = splice;
+        let proxy = InProcessProxy::start(config);
+        let mut stream = connect(proxy.http());
+        stream.write_all(b"ping").unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut reply = Vec::new();
+        stream
+            .read_to_end(&mut reply)
+            .expect("reply and EOF while the client side stays open");
+        assert_eq!(reply, b"reply and goodbye", "splice={splice}");
+    }
+    backend.join().unwrap();
+}
