@@ -131,44 +131,57 @@ pub async fn dial(backend: &BackendAddr, timeout: Duration) -> Result<TcpStream,
     // An expired budget (a zero or negative configured timeout) fails before any work,
     // whatever the resolver cache or a loopback connect could have done in no time.
     if timeout.is_zero() {
-        let (literal, elapsed) = (literal_ip(&backend.host).is_some(), Duration::ZERO);
-        let backend = backend.to_string();
-        return Err(if literal {
-            DialError::ConnectTimeout { backend, elapsed }
-        } else {
-            DialError::LookupTimeout { backend, elapsed }
-        });
+        return Err(no_budget(backend));
     }
-    let addresses = match literal_ip(&backend.host) {
-        Some(ip) => vec![SocketAddr::new(ip, backend.port)],
-        None => {
-            match tokio::time::timeout_at(deadline, resolve::lookup(&backend.host, backend.port))
-                .await
-            {
-                Ok(result) => result?,
-                Err(_) => {
-                    return Err(DialError::LookupTimeout {
-                        backend: backend.to_string(),
-                        elapsed: started.elapsed(),
-                    })
-                }
-            }
-        }
+    let addresses = match tokio::time::timeout_at(deadline, resolve_backend(backend)).await {
+        Ok(result) => result?,
+        Err(_) => return Err(timed_out(backend, true, started.elapsed())),
     };
+    match tokio::time::timeout_at(deadline, connect_any(backend, addresses)).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(backend, false, started.elapsed())),
+    }
+}
+
+/// The failure of a dial with a zero budget.
+pub fn no_budget(backend: &BackendAddr) -> DialError {
+    timed_out(backend, literal_ip(&backend.host).is_none(), Duration::ZERO)
+}
+
+/// The failure of a dial whose budget ran out after `elapsed`, during the name lookup or
+/// during the connect.
+pub fn timed_out(backend: &BackendAddr, during_lookup: bool, elapsed: Duration) -> DialError {
+    let backend = backend.to_string();
+    if during_lookup {
+        DialError::LookupTimeout { backend, elapsed }
+    } else {
+        DialError::ConnectTimeout { backend, elapsed }
+    }
+}
+
+/// The addresses of `backend`: its IP literal, or what the resolver answers (no cache).
+/// Unbounded: callers bound it.
+pub async fn resolve_backend(backend: &BackendAddr) -> Result<Vec<SocketAddr>, DialError> {
+    match literal_ip(&backend.host) {
+        Some(ip) => Ok(vec![SocketAddr::new(ip, backend.port)]),
+        None => Ok(resolve::lookup(&backend.host, backend.port).await?),
+    }
+}
+
+/// Connects to the first of `addresses` that accepts, tuned for relaying. Unbounded:
+/// callers bound it.
+pub async fn connect_any(
+    backend: &BackendAddr,
+    addresses: Vec<SocketAddr>,
+) -> Result<TcpStream, DialError> {
     let mut last_error = None;
     for address in addresses {
-        match tokio::time::timeout_at(deadline, TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
                 socket_options::tune_relay_socket(&stream);
                 return Ok(stream);
             }
-            Ok(Err(source)) => last_error = Some(DialError::Connect { address, source }),
-            Err(_) => {
-                return Err(DialError::ConnectTimeout {
-                    backend: backend.to_string(),
-                    elapsed: started.elapsed(),
-                })
-            }
+            Err(source) => last_error = Some(DialError::Connect { address, source }),
         }
     }
     Err(last_error.unwrap_or_else(|| {

@@ -9,7 +9,9 @@
 //! - [`server`]: listeners, accept loop (max connections, EMFILE back-off), drain.
 //! - [`resolve`] and [`dial`]: backend lookup and connect, failure causes.
 //! - [`header`]: PROXY v1/v2 encoding (and decoding, for tests and fuzzing).
-//! - [`relay`]: the two-way byte pump (`splice(2)` on Linux), half-close, idle timeout.
+//! - [`relay`]: the two-way byte pump (`splice(2)` on Linux), half-close.
+//! - [`watchdog`]: dial, header and idle bounds and the drain's force-close, one sweep
+//!   per event loop instead of a timer per connection.
 //! - [`socket_options`]: TCP_NODELAY and keepalive.
 //! - [`health`] and [`readiness`]: `/healthz`, `/readyz`, `/metrics`.
 //! - [`metrics`]: counters and the Prometheus exposition.
@@ -26,3 +28,4 @@ pub mod relay;
 pub mod resolve;
 pub mod server;
 pub mod socket_options;
+pub mod watchdog;

@@ -10,18 +10,16 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::SockRef;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::metrics::{Direction, Metrics};
+use crate::watchdog::Watch;
 
 /// Size of the user-space copy buffer (one per direction, allocated only once data
 /// arrives). 16 KiB holds a typical request or response head in one read, like
@@ -29,102 +27,36 @@ use crate::metrics::{Direction, Metrics};
 /// buffer.
 pub const COPY_BUFFER_SIZE: usize = 16 * 1024;
 
-#[derive(Debug, Clone, Copy)]
-pub struct RelayOptions {
-    /// Close both sockets after this long without a byte in either direction.
-    pub idle_timeout: Option<Duration>,
-    /// Use `splice(2)` (Linux only; ignored elsewhere).
-    pub splice: bool,
-}
-
-/// How a relay ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RelayEnd {
-    /// Both directions reached EOF or an error.
-    Finished,
-    IdleTimeout,
-    /// The server is tearing down connections.
-    Cancelled,
-}
-
-/// Time of the last relayed byte, shared by the two pumps and the idle watchdog.
-struct Activity {
-    origin: Instant,
-    last_millis: AtomicU64,
-}
-
-impl Activity {
-    fn new() -> Self {
-        Activity {
-            origin: Instant::now(),
-            last_millis: AtomicU64::new(0),
-        }
-    }
-
-    fn touch(&self) {
-        let millis = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_millis.store(millis, Ordering::Relaxed);
-    }
-
-    fn last(&self) -> Instant {
-        self.origin + Duration::from_millis(self.last_millis.load(Ordering::Relaxed))
-    }
-}
-
-/// Relays until both directions are done, the idle timeout fires, or `cancel` fires.
-/// The sockets are closed when the caller drops them.
+/// Relays until both directions are done. The sockets are closed when the caller drops
+/// them; bounds (idle timeout, force-close) are the caller's, through `watch`.
 pub async fn relay(
     client: &TcpStream,
     backend: &TcpStream,
-    options: RelayOptions,
+    splice: bool,
     metrics: &Metrics,
-    cancel: &CancellationToken,
-) -> RelayEnd {
-    let activity = Activity::new();
+    watch: &Watch,
+) {
     let one_done = AtomicBool::new(false);
-    let both = async {
-        tokio::join!(
-            pump(
-                client,
-                backend,
-                Direction::ClientToBackend,
-                options.splice,
-                metrics,
-                &activity,
-                &one_done
-            ),
-            pump(
-                backend,
-                client,
-                Direction::BackendToClient,
-                options.splice,
-                metrics,
-                &activity,
-                &one_done
-            ),
-        )
-    };
-    // Cancellation is checked first so that a server teardown is never delayed by a
-    // pump that keeps finding data.
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => RelayEnd::Cancelled,
-        _ = idle_watchdog(&activity, options.idle_timeout) => RelayEnd::IdleTimeout,
-        _ = both => RelayEnd::Finished,
-    }
-}
-
-async fn idle_watchdog(activity: &Activity, idle_timeout: Option<Duration>) {
-    let Some(idle_timeout) = idle_timeout else {
-        return std::future::pending().await;
-    };
-    loop {
-        let deadline = activity.last() + idle_timeout;
-        if Instant::now() >= deadline {
-            return;
-        }
-        tokio::time::sleep_until(deadline).await;
-    }
+    tokio::join!(
+        pump(
+            client,
+            backend,
+            Direction::ClientToBackend,
+            splice,
+            metrics,
+            watch,
+            &one_done
+        ),
+        pump(
+            backend,
+            client,
+            Direction::BackendToClient,
+            splice,
+            metrics,
+            watch,
+            &one_done
+        ),
+    );
 }
 
 /// Moves bytes from `source` to `destination` until EOF or error, then half-closes the
@@ -139,10 +71,10 @@ async fn pump(
     direction: Direction,
     splice: bool,
     metrics: &Metrics,
-    activity: &Activity,
+    watch: &Watch,
     one_done: &AtomicBool,
 ) {
-    if let Err(error) = run_pump(source, destination, direction, splice, metrics, activity).await {
+    if let Err(error) = run_pump(source, destination, direction, splice, metrics, watch).await {
         tracing::trace!(%error, ?direction, "relay direction ended with an error");
     }
     if !one_done.swap(true, Ordering::Relaxed) {
@@ -167,7 +99,7 @@ async fn run_pump(
     direction: Direction,
     splice: bool,
     metrics: &Metrics,
-    activity: &Activity,
+    watch: &Watch,
 ) -> io::Result<()> {
     let mut buffer: Vec<u8> = Vec::new();
     let mut full_reads = 0;
@@ -193,7 +125,7 @@ async fn run_pump(
         let last = read < capacity && ready.is_read_closed();
         write_all(destination, &buffer[..read], last).await?;
         metrics.bytes(direction, read as u64);
-        activity.touch();
+        watch.touch();
         if last {
             return Ok(());
         }
@@ -201,7 +133,7 @@ async fn run_pump(
         #[cfg(target_os = "linux")]
         if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
             drop(std::mem::take(&mut buffer));
-            return splice_pump::run(source, destination, direction, metrics, activity).await;
+            return splice_pump::run(source, destination, direction, metrics, watch).await;
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (splice, FULL_READS_BEFORE_SPLICE);
@@ -353,7 +285,7 @@ mod splice_pump {
         destination: &TcpStream,
         direction: Direction,
         metrics: &Metrics,
-        activity: &Activity,
+        watch: &Watch,
     ) -> io::Result<()> {
         let pipe = Pipe::new()?;
         let (source_fd, destination_fd) = (source.as_raw_fd(), destination.as_raw_fd());
@@ -385,7 +317,7 @@ mod splice_pump {
                 }
             }
             metrics.bytes(direction, filled as u64);
-            activity.touch();
+            watch.touch();
         }
     }
 }

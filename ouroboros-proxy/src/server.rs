@@ -5,26 +5,27 @@ use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdTcpListener, ToSocketAddrs};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
-use tokio::time::Instant;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::ProxyConfig;
-use crate::dial::{dial, BackendAddr};
+use crate::dial::{self, BackendAddr};
 use crate::header::{ClientAddr, LocalAddr, ProxyHeader, ProxyVersion};
 use crate::health::{self, HealthContext};
 use crate::metrics::{Metrics, RejectReason};
 use crate::readiness::ReadinessTracker;
-use crate::relay::{self, RelayEnd, RelayOptions};
+use crate::relay;
 use crate::socket_options;
+use crate::watchdog::{supervise, Phase, Registration, Stop, Watch, Watchdog};
 
 /// Pending connections the kernel queues per listener while the accept loop is busy or
 /// backing off.
@@ -36,6 +37,8 @@ const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// After the grace period, how long to wait for force-closed handlers to return.
 const FORCE_CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// While draining, how often each event loop checks whether its connections are gone.
+const DRAIN_CHECK: Duration = Duration::from_millis(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -81,12 +84,35 @@ struct ConnectionContext {
     http_backend: BackendAddr,
     https_backend: BackendAddr,
     dial_timeout: Duration,
+    idle_timeout: Option<Duration>,
     proxy_version: ProxyVersion,
-    relay: RelayOptions,
+    splice: bool,
     metrics: Arc<Metrics>,
     /// Fired when the grace period is over: remaining connections are closed.
     force_close: CancellationToken,
     draining: AtomicBool,
+    limit: ConnectionLimit,
+}
+
+/// `--max-connections`: connections being handled, across all event loops.
+struct ConnectionLimit {
+    max: usize,
+    current: AtomicUsize,
+}
+
+impl ConnectionLimit {
+    fn try_acquire(&self) -> bool {
+        let previous = self.current.fetch_add(1, Ordering::Relaxed);
+        if previous >= self.max {
+            self.current.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self) {
+        self.current.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Server {
@@ -188,18 +214,17 @@ impl Server {
                 port: config.target_https_port,
             },
             dial_timeout: config.dial_timeout,
+            idle_timeout: config.idle_timeout,
             proxy_version: config.proxy_version,
-            relay: RelayOptions {
-                idle_timeout: config.idle_timeout,
-                splice: config.splice,
-            },
+            splice: config.splice,
             metrics: Arc::clone(&metrics),
             force_close: CancellationToken::new(),
             draining: AtomicBool::new(false),
+            limit: ConnectionLimit {
+                max: config.max_connections,
+                current: AtomicUsize::new(0),
+            },
         });
-        let limit = Arc::new(Semaphore::new(
-            config.max_connections.min(Semaphore::MAX_PERMITS),
-        ));
         let (fatal_tx, mut fatal_rx) = mpsc::channel::<ServerError>(2);
         let accept_loops = TaskTracker::new();
         let accept_on = |listener, role| {
@@ -207,7 +232,6 @@ impl Server {
                 listener,
                 role,
                 Arc::clone(&context),
-                Arc::clone(&limit),
                 connections.clone(),
                 stop_accepting.clone(),
                 fatal_tx.clone(),
@@ -435,7 +459,6 @@ async fn accept_loop(
     listener: TcpListener,
     role: ListenerRole,
     context: Arc<ConnectionContext>,
-    limit: Arc<Semaphore>,
     connections: TaskTracker,
     stop: CancellationToken,
     fatal: mpsc::Sender<ServerError>,
@@ -443,6 +466,13 @@ async fn accept_loop(
     let local = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    // The connections accepted here stay on this event loop, and so does their watchdog.
+    let watchdog = Watchdog::new(context.dial_timeout, context.idle_timeout);
+    connections.spawn(sweep_loop(
+        Arc::clone(&watchdog),
+        stop.clone(),
+        context.force_close.clone(),
+    ));
     let mut backoff = ACCEPT_BACKOFF_MIN;
     let mut warned = false;
     loop {
@@ -489,16 +519,54 @@ async fn accept_loop(
         }
         backoff = ACCEPT_BACKOFF_MIN;
         context.metrics.connection_accepted();
-        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+        if !context.limit.try_acquire() {
             context.metrics.rejected(RejectReason::MaxConnections);
             drop(stream);
             continue;
-        };
+        }
+        let registration = watchdog.register();
         let context = Arc::clone(&context);
         connections.spawn(async move {
-            handle_connection(stream, peer, role, &context).await;
-            drop(permit);
+            handle_connection(stream, peer, role, &context, registration).await;
+            context.limit.release();
         });
+    }
+}
+
+/// Enforces the bounds of one event loop's connections: a sweep per tick, the
+/// force-close at the end of the grace period, and, once accepting stopped, an end when
+/// the last connection is gone (so that the drain can tell).
+async fn sweep_loop(
+    watchdog: Arc<Watchdog>,
+    stop: CancellationToken,
+    force_close: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(watchdog.tick());
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_sweep = Instant::now();
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            biased;
+            _ = force_close.cancelled() => {
+                watchdog.force_close_all();
+                return;
+            }
+            _ = stop.cancelled(), if !draining => {
+                draining = true;
+                ticks = tokio::time::interval(DRAIN_CHECK.min(watchdog.tick()));
+                ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            }
+            _ = ticks.tick() => {
+                if last_sweep.elapsed() >= watchdog.tick() || !draining {
+                    watchdog.sweep();
+                    last_sweep = Instant::now();
+                }
+                if draining && watchdog.is_empty() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -507,40 +575,86 @@ async fn handle_connection(
     peer: SocketAddr,
     role: ListenerRole,
     context: &ConnectionContext,
+    registration: Registration,
 ) {
     if context.draining.load(Ordering::Relaxed) {
         context.metrics.rejected(RejectReason::ShuttingDown);
         return;
     }
-    let started = Instant::now();
+    let started = std::time::Instant::now();
     context.metrics.connection_opened();
-    relay_connection(client, peer, role, context).await;
-    context.metrics.connection_closed(started.elapsed());
-}
-
-async fn relay_connection(
-    client: TcpStream,
-    peer: SocketAddr,
-    role: ListenerRole,
-    context: &ConnectionContext,
-) {
-    socket_options::tune_accepted_socket(&client);
-    let backend_addr = match role {
+    let watch = registration.watch();
+    watch.enter(Phase::Lookup, context.dial_timeout);
+    let backend = match role {
         ListenerRole::Http => &context.http_backend,
         ListenerRole::Https => &context.https_backend,
     };
+    let outcome = supervise(
+        watch,
+        relay_connection(client, peer, backend, context, watch),
+    )
+    .await;
+    match outcome {
+        Ok(()) | Err(Stop::ForceClosed) => {}
+        Err(Stop::Expired(phase @ (Phase::Lookup | Phase::Connect))) => {
+            report_dial_failure(
+                backend,
+                &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
+                &context.metrics,
+            );
+        }
+        Err(Stop::Expired(Phase::Header)) => {
+            report_header_failure(
+                &io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("i/o timeout after {:?}", context.dial_timeout),
+                ),
+                &context.metrics,
+            );
+        }
+        Err(Stop::Expired(Phase::Relay)) => context.metrics.idle_timeout(),
+    }
+    drop(registration);
+    context.metrics.connection_closed(started.elapsed());
+}
+
+fn report_dial_failure(backend: &BackendAddr, error: &dial::DialError, metrics: &Metrics) {
+    let cause = error.cause();
+    metrics.dial_failed(cause);
+    tracing::warn!(host = %backend.host, port = backend.port, %cause, %error, "backend dial failed");
+}
+
+fn report_header_failure(error: &io::Error, metrics: &Metrics) {
+    metrics.header_write_failed();
+    tracing::warn!(%error, "write proxy header");
+}
+
+/// Dial, header, relay; bounded from outside by the connection's watchdog.
+async fn relay_connection(
+    client: TcpStream,
+    peer: SocketAddr,
+    backend_addr: &BackendAddr,
+    context: &ConnectionContext,
+    watch: &Watch,
+) {
+    socket_options::tune_accepted_socket(&client);
     // Client bytes are not read while dialing; they wait in the kernel buffer.
-    let dialed = tokio::select! {
-        _ = context.force_close.cancelled() => return,
-        dialed = dial(backend_addr, context.dial_timeout) => dialed,
+    let dialed = if context.dial_timeout.is_zero() {
+        Err(dial::no_budget(backend_addr))
+    } else {
+        match dial::resolve_backend(backend_addr).await {
+            Ok(addresses) => {
+                watch.advance(Phase::Connect);
+                dial::connect_any(backend_addr, addresses).await
+            }
+            Err(error) => Err(error),
+        }
     };
     let mut backend = match dialed {
         Ok(backend) => backend,
         Err(error) => {
-            let cause = error.cause();
-            context.metrics.dial_failed(cause);
-            tracing::warn!(host = %backend_addr.host, port = backend_addr.port, %cause, %error, "backend dial failed");
             // Dropping the client closes it without a byte written.
+            report_dial_failure(backend_addr, &error, &context.metrics);
             return;
         }
     };
@@ -550,22 +664,13 @@ async fn relay_connection(
     )
     .encode(context.proxy_version);
     let first_write = with_early_client_bytes(header, &client, &context.metrics);
-    if let Err(error) = write_header(&mut backend, &first_write, context.dial_timeout).await {
-        context.metrics.header_write_failed();
-        tracing::warn!(%error, "write proxy header");
+    watch.enter(Phase::Header, context.dial_timeout);
+    if let Err(error) = backend.write_all(&first_write).await {
+        report_header_failure(&error, &context.metrics);
         return;
     }
-    let end = relay::relay(
-        &client,
-        &backend,
-        context.relay,
-        &context.metrics,
-        &context.force_close,
-    )
-    .await;
-    if end == RelayEnd::IdleTimeout {
-        context.metrics.idle_timeout();
-    }
+    watch.enter_relay();
+    relay::relay(&client, &backend, context.splice, &context.metrics, watch).await;
 }
 
 /// Most bytes of an early request sent together with the header.
@@ -591,52 +696,9 @@ fn with_early_client_bytes(mut header: Vec<u8>, client: &TcpStream, metrics: &Me
     header
 }
 
-/// Writes the whole header before any client byte, bounded by `timeout` (a backend
-/// that accepts but never reads must not pin the connection forever).
-pub async fn write_header<W: AsyncWrite + Unpin>(
-    backend: &mut W,
-    header: &[u8],
-    timeout: Duration,
-) -> io::Result<()> {
-    match tokio::time::timeout(timeout, backend.write_all(header)).await {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("i/o timeout after {timeout:?}"),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn header_write_to_a_peer_that_never_reads_times_out() {
-        let (mut writer, _reader) = tokio::io::duplex(8);
-        let started = std::time::Instant::now();
-        let err = write_header(&mut writer, &[b'x'; 64], Duration::from_millis(100))
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert!(started.elapsed() < Duration::from_millis(500));
-    }
-
-    #[tokio::test]
-    async fn header_write_to_a_reading_peer_succeeds() {
-        let (mut writer, mut reader) = tokio::io::duplex(8);
-        let read = tokio::spawn(async move {
-            let mut all = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut all)
-                .await
-                .map(|_| all)
-        });
-        write_header(&mut writer, &[b'x'; 64], Duration::from_millis(500))
-            .await
-            .unwrap();
-        drop(writer);
-        assert_eq!(read.await.unwrap().unwrap(), vec![b'x'; 64]);
-    }
 
     #[test]
     fn accept_error_classes() {
