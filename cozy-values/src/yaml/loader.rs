@@ -34,11 +34,24 @@ pub(super) struct Builder<'t> {
     limits: &'t Limits,
     anchors: HashMap<usize, Anchored>,
     expanded_nodes: u64,
-    positions: BTreeMap<String, Position>,
+    /// `None` when the caller wants values only: no path strings are built at all, which
+    /// halves the cost of re-reading rendered manifests.
+    positions: Option<BTreeMap<String, Position>>,
 }
 
 impl<'t> Builder<'t> {
     pub(super) fn new(text: &'t str, file: &'t str, mode: NumberMode, limits: &'t Limits) -> Self {
+        Self::with_positions(text, file, mode, limits, true)
+    }
+
+    /// A builder that records the position of every value path only when `track` is set.
+    pub(super) fn with_positions(
+        text: &'t str,
+        file: &'t str,
+        mode: NumberMode,
+        limits: &'t Limits,
+        track: bool,
+    ) -> Self {
         Builder {
             parser: Parser::new_from_str(text),
             file,
@@ -47,7 +60,7 @@ impl<'t> Builder<'t> {
             limits,
             anchors: HashMap::new(),
             expanded_nodes: 0,
-            positions: BTreeMap::new(),
+            positions: track.then(BTreeMap::new),
         }
     }
 
@@ -66,7 +79,12 @@ impl<'t> Builder<'t> {
                     documents.push(Document {
                         value: built.value,
                         start_line,
-                        positions: Positions(std::mem::take(&mut self.positions)),
+                        positions: Positions(
+                            self.positions
+                                .as_mut()
+                                .map(std::mem::take)
+                                .unwrap_or_default(),
+                        ),
                     });
                 }
                 other => {
@@ -106,7 +124,7 @@ impl<'t> Builder<'t> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                self.positions.insert(path, at);
+                self.note(path, at);
                 let value = self.scalar(&text, style, tag.as_deref(), span)?;
                 let built = Built {
                     value,
@@ -116,7 +134,7 @@ impl<'t> Builder<'t> {
                 Ok(self.remember(anchor, built))
             }
             Event::SequenceStart(anchor, _) => {
-                self.positions.insert(path.clone(), at);
+                self.note(path.clone(), at);
                 let mut items = Vec::new();
                 let (mut nodes, mut height) = (1u64, 0usize);
                 loop {
@@ -127,7 +145,7 @@ impl<'t> Builder<'t> {
                     let child = self.node(
                         event,
                         span,
-                        path::child_index(&path, items.len()),
+                        self.child_path(&path, |p| path::child_index(p, items.len())),
                         position(span),
                         depth + 1,
                     )?;
@@ -145,15 +163,31 @@ impl<'t> Builder<'t> {
                 ))
             }
             Event::MappingStart(anchor, _) => {
-                self.positions.insert(path.clone(), at);
+                self.note(path.clone(), at);
                 let built = self.mapping(path, depth)?;
                 Ok(self.remember(anchor, built))
             }
             Event::Alias(id) => {
-                self.positions.insert(path, at);
+                self.note(path, at);
                 self.alias(id, span, depth)
             }
             other => Err(self.error_at(span, format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// Records where the value at `path` starts (when positions are tracked).
+    fn note(&mut self, path: String, at: Position) {
+        if let Some(positions) = self.positions.as_mut() {
+            positions.insert(path, at);
+        }
+    }
+
+    /// The path of a child value, or an empty string when positions are not tracked.
+    fn child_path(&self, parent: &str, child: impl FnOnce(&str) -> String) -> String {
+        if self.positions.is_some() {
+            child(parent)
+        } else {
+            String::new()
         }
     }
 
@@ -192,7 +226,7 @@ impl<'t> Builder<'t> {
                 continue;
             }
             let key = self.key(key_event, key_span)?;
-            let child_path = path::child_key(&path, &key);
+            let child_path = self.child_path(&path, |p| path::child_key(p, &key));
             let (event, span) = self.next()?;
             // Point at the key, where a reader looks for "the line that sets this value".
             let child = self.node(event, span, child_path, position(key_span), depth + 1)?;
@@ -204,9 +238,9 @@ impl<'t> Builder<'t> {
         for (map, at) in merged {
             for (key, value) in map {
                 if !explicit.contains_key(&key) {
-                    self.positions
-                        .entry(path::child_key(&path, &key))
-                        .or_insert(at);
+                    if let Some(positions) = self.positions.as_mut() {
+                        positions.entry(path::child_key(&path, &key)).or_insert(at);
+                    }
                     explicit.insert(key, value);
                 }
             }

@@ -209,6 +209,8 @@ pub fn parse_file(path: &Path, mode: NumberMode) -> Result<Parsed, ValuesError> 
 /// A `---` separates documents only at the start of a line (inside a block scalar an indented
 /// `---` is text). Empty documents are `Null`.
 pub fn parse_documents(text: &str, mode: NumberMode) -> Result<Vec<(Value, usize)>, ValuesError> {
-    let docs = Loader::new(mode).documents(text, "<stream>")?;
+    let limits = Limits::current();
+    let docs =
+        loader::Builder::with_positions(text, "<stream>", mode, &limits, false).documents()?;
     Ok(docs.into_iter().map(|d| (d.value, d.start_line)).collect())
 }
