@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -176,11 +177,8 @@ pub async fn connect_any(
 ) -> Result<TcpStream, DialError> {
     let mut last_error = None;
     for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(stream) => {
-                socket_options::tune_relay_socket(&stream);
-                return Ok(stream);
-            }
+        match connect(address).await {
+            Ok(stream) => return Ok(stream),
             Err(source) => last_error = Some(DialError::Connect { address, source }),
         }
     }
@@ -191,6 +189,30 @@ pub async fn connect_any(
             detail: "no addresses".into(),
         })
     }))
+}
+
+/// One non-blocking connect, with the socket tuned before it starts (so that the
+/// handshake itself already follows the relay's options).
+async fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let kind = Type::STREAM.nonblocking();
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let kind = Type::STREAM;
+    let socket = Socket::new(Domain::for_address(address), kind, Some(Protocol::TCP))?;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    socket.set_nonblocking(true)?;
+    socket_options::tune_backend_socket(&socket);
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(error) => return Err(error),
+    }
+    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+    stream.writable().await?;
+    match stream.take_error()? {
+        Some(error) => Err(error),
+        None => Ok(stream),
+    }
 }
 
 /// An IP literal (IPv6 optionally bracketed) needs no lookup.
@@ -338,6 +360,36 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.cause(), DialCause::ConnectionRefused, "{err}");
+    }
+
+    #[tokio::test]
+    async fn dialed_sockets_carry_the_relay_options() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stream = dial(
+            &BackendAddr {
+                host: "127.0.0.1".into(),
+                port,
+            },
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+        let socket = socket2::SockRef::from(&stream);
+        assert!(socket.tcp_nodelay().unwrap(), "TCP_NODELAY not set");
+        assert!(socket.keepalive().unwrap(), "SO_KEEPALIVE not set");
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(
+                socket.tcp_keepalive_time().unwrap(),
+                Duration::from_secs(15)
+            );
+            assert_eq!(
+                socket.tcp_keepalive_interval().unwrap(),
+                Duration::from_secs(15)
+            );
+            assert_eq!(socket.tcp_keepalive_retries().unwrap(), 9);
+        }
     }
 
     #[tokio::test]
