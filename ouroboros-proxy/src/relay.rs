@@ -8,6 +8,7 @@
 //! `splice(2)` on Linux), so a slow reader back-pressures its writer through TCP flow
 //! control instead of growing memory.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,10 +22,9 @@ use tokio::net::TcpStream;
 use crate::metrics::{Direction, Metrics};
 use crate::watchdog::Watch;
 
-/// Size of the user-space copy buffer (one per direction, allocated only once data
-/// arrives). 16 KiB holds a typical request or response head in one read, like
-/// HAProxy's default buffer; bulk streams move on to `splice(2)` instead of a bigger
-/// buffer.
+/// Size of the user-space copy buffer (one per event loop, shared by its pumps). 16 KiB
+/// holds a typical request or response head in one read, like HAProxy's default
+/// buffer; bulk streams move on to `splice(2)` instead of a bigger buffer.
 pub const COPY_BUFFER_SIZE: usize = 16 * 1024;
 
 /// Relays until both directions are done. The sockets are closed when the caller drops
@@ -101,43 +101,131 @@ async fn run_pump(
     metrics: &Metrics,
     watch: &Watch,
 ) -> io::Result<()> {
-    let mut buffer: Vec<u8> = Vec::new();
+    let source_fd = source.as_raw_fd();
     let mut full_reads = 0;
     loop {
         let ready = source.ready(Interest::READABLE).await?;
-        if buffer.is_empty() {
-            buffer = vec![0; COPY_BUFFER_SIZE];
-        }
-        let capacity = buffer.len();
-        let source_fd = source.as_raw_fd();
-        let Some(read) = try_read_draining(source, capacity, || read_fd(source_fd, &mut buffer))?
-        else {
+        let mut unsent = Vec::new();
+        let moved = with_copy_buffer(|buffer| -> io::Result<Option<(usize, bool)>> {
+            let capacity = buffer.len();
+            let Some(read) =
+                try_read_draining(source, capacity, || read_fd(source_fd, &mut buffer[..]))?
+            else {
+                return Ok(None);
+            };
+            // The peer's FIN had already arrived when this read began, and the read
+            // came back short: these are the last bytes. Skipping the read that would
+            // only return 0, they go out held back (`MSG_MORE`) so that the half-close
+            // which follows at once leaves in the same segment as them: one packet and
+            // one wake-up of the receiver instead of two.
+            let last = read > 0 && read < capacity && ready.is_read_closed();
+            let sent = send_now(destination, &buffer[..read], last)?;
+            unsent.extend_from_slice(&buffer[sent..read]);
+            Ok(Some((read, last)))
+        })?;
+        let Some((read, last)) = moved else {
             continue;
         };
         if read == 0 {
             return Ok(());
         }
-        // The peer's FIN had already arrived when this read began, and the read came
-        // back short: these are the last bytes. Skipping the read that would only
-        // return 0, they go out held back (`MSG_MORE`) so that the half-close which
-        // follows at once leaves in the same segment as them: one packet and one
-        // wake-up of the receiver instead of two.
-        let last = read < capacity && ready.is_read_closed();
-        write_all(destination, &buffer[..read], last).await?;
+        if !unsent.is_empty() {
+            write_all(destination, &unsent, last).await?;
+        }
+        drop(unsent);
         metrics.bytes(direction, read as u64);
         watch.touch();
         if last {
             return Ok(());
         }
-        full_reads = if read == capacity { full_reads + 1 } else { 0 };
+        full_reads = if read == COPY_BUFFER_SIZE {
+            full_reads + 1
+        } else {
+            0
+        };
         #[cfg(target_os = "linux")]
         if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
-            drop(std::mem::take(&mut buffer));
             return splice_pump::run(source, destination, direction, metrics, watch).await;
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (splice, FULL_READS_BEFORE_SPLICE);
     }
+}
+
+thread_local! {
+    /// The copy buffer of this thread's event loop, shared by all its pumps: each
+    /// borrows it only from a read to the send that immediately follows, without
+    /// waiting in between, so one buffer serves every connection. A destination that
+    /// cannot take everything at once gets the rest copied into a buffer of the pump's
+    /// own (at most one read's worth) until it can.
+    static COPY_BUFFER: RefCell<Box<[u8]>> =
+        RefCell::new(vec![0; COPY_BUFFER_SIZE].into_boxed_slice());
+}
+
+fn with_copy_buffer<T>(operation: impl FnOnce(&mut [u8]) -> T) -> T {
+    COPY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => operation(&mut buffer),
+        // Only reachable if an operation re-entered this function; stay correct anyway.
+        Err(_) => operation(&mut vec![0; COPY_BUFFER_SIZE]),
+    })
+}
+
+/// Sends the header and, in the same write, the client bytes that arrived while the
+/// backend was dialed (typically the whole request, up to `early_limit` bytes), so the
+/// backend gets one segment and one wake-up instead of two. The header still comes
+/// first; nothing waits for the client, so server-first protocols get the header at
+/// once. Returns the number of client bytes sent along.
+///
+/// A short read drained the client socket, so it also clears the read readiness: the
+/// relay then waits for the next bytes instead of first trying a read that can only
+/// say EAGAIN.
+pub async fn send_header_with_early_bytes(
+    client: &TcpStream,
+    backend: &TcpStream,
+    header: &[u8],
+    early_limit: usize,
+) -> io::Result<usize> {
+    let client_fd = client.as_raw_fd();
+    let mut unsent = Vec::new();
+    let early = with_copy_buffer(|buffer| -> io::Result<usize> {
+        let length = header.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&header[..length]);
+        let room = (buffer.len() - length).min(early_limit);
+        let early = if length == header.len() && room > 0 {
+            let into = &mut buffer[length..length + room];
+            match try_read_draining(client, room, || read_fd(client_fd, into)) {
+                Ok(Some(read)) => read,
+                // Nothing yet, or an error the relay will meet again on its first read.
+                Ok(None) | Err(_) => 0,
+            }
+        } else {
+            0
+        };
+        let total = length + early;
+        let sent = send_now(backend, &buffer[..total], false)?;
+        unsent.extend_from_slice(&buffer[sent..total]);
+        unsent.extend_from_slice(&header[length..]);
+        Ok(early)
+    })?;
+    if !unsent.is_empty() {
+        write_all(backend, &unsent, false).await?;
+    }
+    Ok(early)
+}
+
+/// Sends as much of `data` as the socket takes without waiting; returns how much.
+fn send_now(destination: &TcpStream, data: &[u8], hold: bool) -> io::Result<usize> {
+    let fd = destination.as_raw_fd();
+    let mut sent = 0;
+    while sent < data.len() {
+        match destination.try_io(Interest::WRITABLE, || send_fd(fd, &data[sent..], hold)) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
 }
 
 /// Runs one read-like operation under read readiness. A short result (fewer bytes than

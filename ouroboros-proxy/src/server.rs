@@ -4,13 +4,11 @@
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdTcpListener, ToSocketAddrs};
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -589,31 +587,29 @@ async fn handle_connection(
         ListenerRole::Http => &context.http_backend,
         ListenerRole::Https => &context.https_backend,
     };
-    let outcome = supervise(
+    let report_stop = |stop| match stop {
+        Stop::ForceClosed => {}
+        Stop::Expired(phase @ (Phase::Lookup | Phase::Connect)) => report_dial_failure(
+            backend,
+            &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
+            &context.metrics,
+        ),
+        Stop::Expired(Phase::Header) => report_header_failure(
+            &io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("i/o timeout after {:?}", context.dial_timeout),
+            ),
+            &context.metrics,
+        ),
+        Stop::Expired(Phase::Relay) => context.metrics.idle_timeout(),
+    };
+    // The outcome is fully handled: normal endings inside, stops by `report_stop`.
+    let _ = supervise(
         watch,
         relay_connection(client, peer, backend, context, watch),
+        report_stop,
     )
     .await;
-    match outcome {
-        Ok(()) | Err(Stop::ForceClosed) => {}
-        Err(Stop::Expired(phase @ (Phase::Lookup | Phase::Connect))) => {
-            report_dial_failure(
-                backend,
-                &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
-                &context.metrics,
-            );
-        }
-        Err(Stop::Expired(Phase::Header)) => {
-            report_header_failure(
-                &io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("i/o timeout after {:?}", context.dial_timeout),
-                ),
-                &context.metrics,
-            );
-        }
-        Err(Stop::Expired(Phase::Relay)) => context.metrics.idle_timeout(),
-    }
     drop(registration);
     context.metrics.connection_closed(started.elapsed());
 }
@@ -650,7 +646,7 @@ async fn relay_connection(
             Err(error) => Err(error),
         }
     };
-    let mut backend = match dialed {
+    let backend = match dialed {
         Ok(backend) => backend,
         Err(error) => {
             // Dropping the client closes it without a byte written.
@@ -663,11 +659,15 @@ async fn relay_connection(
         client.local_addr().ok().map(LocalAddr),
     )
     .encode(context.proxy_version);
-    let first_write = with_early_client_bytes(header, &client, &context.metrics);
     watch.enter(Phase::Header, context.dial_timeout);
-    if let Err(error) = backend.write_all(&first_write).await {
-        report_header_failure(&error, &context.metrics);
-        return;
+    match relay::send_header_with_early_bytes(&client, &backend, &header, EARLY_DATA_LIMIT).await {
+        Ok(early) => context
+            .metrics
+            .bytes(crate::metrics::Direction::ClientToBackend, early as u64),
+        Err(error) => {
+            report_header_failure(&error, &context.metrics);
+            return;
+        }
     }
     watch.enter_relay();
     relay::relay(&client, &backend, context.splice, &context.metrics, watch).await;
@@ -675,26 +675,6 @@ async fn relay_connection(
 
 /// Most bytes of an early request sent together with the header.
 const EARLY_DATA_LIMIT: usize = 4096;
-
-/// Appends the client bytes that arrived while the backend was dialed (typically the
-/// whole request) to the header, so the backend gets one segment and one wake-up instead
-/// of two. The header still comes first; nothing waits for the client, so server-first
-/// protocols get the header at once.
-///
-/// A short read drained the socket, so it also clears the read readiness: the relay
-/// then waits for the next bytes instead of first trying a read that can only say
-/// EAGAIN.
-fn with_early_client_bytes(mut header: Vec<u8>, client: &TcpStream, metrics: &Metrics) -> Vec<u8> {
-    let mut early = [0u8; EARLY_DATA_LIMIT];
-    let fd = client.as_raw_fd();
-    if let Ok(Some(read)) =
-        relay::try_read_draining(client, early.len(), || relay::read_fd(fd, &mut early))
-    {
-        header.extend_from_slice(&early[..read]);
-        metrics.bytes(crate::metrics::Direction::ClientToBackend, read as u64);
-    }
-    header
-}
 
 #[cfg(test)]
 mod tests {

@@ -270,9 +270,16 @@ impl Drop for Registration {
     }
 }
 
-/// Runs `future` until it completes or the watchdog stops it; a stopped future is
-/// dropped at once (closing whatever sockets it owns). Costs one atomic load per poll.
-pub async fn supervise<F: Future>(watch: &Watch, future: F) -> Result<F::Output, Stop> {
+/// Runs `future` until it completes or the watchdog stops it. A stopped future is
+/// dropped at once (closing whatever sockets it owns), right after `on_stop` ran, so
+/// that whatever `on_stop` records is visible before the peers see the close. Costs
+/// one atomic load per poll.
+pub async fn supervise<F: Future>(
+    watch: &Watch,
+    future: F,
+    on_stop: impl FnOnce(Stop),
+) -> Result<F::Output, Stop> {
+    let mut on_stop = Some(on_stop);
     let mut future = pin!(future);
     let mut registered: Option<Waker> = None;
     std::future::poll_fn(|cx| {
@@ -286,6 +293,9 @@ pub async fn supervise<F: Future>(watch: &Watch, future: F) -> Result<F::Output,
             registered = Some(cx.waker().clone());
         }
         if let Some(stop) = watch.stopped() {
+            if let Some(on_stop) = on_stop.take() {
+                on_stop(stop);
+            }
             return Poll::Ready(Err(stop));
         }
         future.as_mut().poll(cx).map(Ok)
@@ -316,7 +326,7 @@ mod tests {
             sweep_until_empty_or(&watchdog, Duration::from_secs(2)).await;
         };
         let outcome = tokio::select! {
-            outcome = supervise(watch, std::future::pending::<()>()) => outcome,
+            outcome = supervise(watch, std::future::pending::<()>(), |_| {}) => outcome,
             _ = sweeper => panic!("never stopped"),
         };
         assert_eq!(outcome, Err(Stop::Expired(Phase::Header)));
@@ -369,8 +379,13 @@ mod tests {
         let third = watchdog.register();
         assert_eq!(third.watch().slot, 0, "freed slot reused");
         watchdog.force_close_all();
-        let outcome = supervise(second.watch(), std::future::pending::<()>()).await;
+        let mut seen = None;
+        let outcome = supervise(second.watch(), std::future::pending::<()>(), |stop| {
+            seen = Some(stop)
+        })
+        .await;
         assert_eq!(outcome, Err(Stop::ForceClosed));
+        assert_eq!(seen, Some(Stop::ForceClosed));
         assert_eq!(third.watch().stopped(), Some(Stop::ForceClosed));
         drop((second, third));
         assert!(watchdog.is_empty());
