@@ -1,4 +1,4 @@
-//! Process-wide counters and their Prometheus text exposition.
+//! The relay's counters, one shard per event loop, and their Prometheus text exposition.
 //!
 //! Plain atomics: the data path only ever adds, and a scrape reads a slightly torn but
 //! monotonic view, which Prometheus tolerates.
@@ -22,8 +22,23 @@ pub enum RejectReason {
     ShuttingDown,
 }
 
-#[derive(Debug, Default)]
+/// The counters, one shard per event loop: a loop only ever adds to its own shard, so
+/// the data path never bounces a cache line between CPUs; a scrape sums the shards.
+#[derive(Debug)]
 pub struct Metrics {
+    shards: Box<[Counters]>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::with_shards(1)
+    }
+}
+
+/// One event loop's counters. Aligned so that two shards never share a cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Counters {
     accepted: AtomicU64,
     active: AtomicI64,
     rejected_max_connections: AtomicU64,
@@ -34,6 +49,7 @@ pub struct Metrics {
     idle_timeouts: AtomicU64,
     bytes_client_to_backend: AtomicU64,
     bytes_backend_to_client: AtomicU64,
+    /// Per bucket, not cumulative: one increment per connection; the exposition sums.
     duration_buckets: [AtomicU64; DURATION_BUCKETS.len()],
     duration_count: AtomicU64,
     duration_sum_micros: AtomicU64,
@@ -46,7 +62,7 @@ pub enum Direction {
     BackendToClient,
 }
 
-impl Metrics {
+impl Counters {
     pub fn connection_accepted(&self) {
         self.accepted.fetch_add(1, Relaxed);
     }
@@ -59,10 +75,8 @@ impl Metrics {
     pub fn connection_closed(&self, lifetime: Duration) {
         self.active.fetch_sub(1, Relaxed);
         let seconds = lifetime.as_secs_f64();
-        for (bound, bucket) in DURATION_BUCKETS.iter().zip(&self.duration_buckets) {
-            if seconds <= *bound {
-                bucket.fetch_add(1, Relaxed);
-            }
+        if let Some(bucket) = DURATION_BUCKETS.iter().position(|bound| seconds <= *bound) {
+            self.duration_buckets[bucket].fetch_add(1, Relaxed);
         }
         self.duration_count.fetch_add(1, Relaxed);
         self.duration_sum_micros.fetch_add(
@@ -102,13 +116,31 @@ impl Metrics {
         }
         .fetch_add(count, Relaxed);
     }
+}
+
+impl Metrics {
+    /// Counters for `shards` event loops (at least one).
+    pub fn with_shards(shards: usize) -> Metrics {
+        Metrics {
+            shards: (0..shards.max(1)).map(|_| Counters::default()).collect(),
+        }
+    }
+
+    /// The counters event loop `index` adds to.
+    pub fn shard(&self, index: usize) -> &Counters {
+        &self.shards[index % self.shards.len()]
+    }
+
+    fn sum(&self, field: impl Fn(&Counters) -> u64) -> u64 {
+        self.shards.iter().map(field).fold(0, u64::wrapping_add)
+    }
 
     pub fn active(&self) -> i64 {
-        self.active.load(Relaxed)
+        self.shards.iter().map(|s| s.active.load(Relaxed)).sum()
     }
 
     pub fn dial_failures(&self, cause: DialCause) -> u64 {
-        self.dial_failures[cause.index()].load(Relaxed)
+        self.sum(|s| s.dial_failures[cause.index()].load(Relaxed))
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -124,24 +156,24 @@ impl Metrics {
             &mut out,
             "ouroboros_proxy_connections_accepted_total",
             "Connections accepted on the relay listeners.",
-            self.accepted.load(Relaxed),
+            self.sum(|s| s.accepted.load(Relaxed)),
         );
         let _ = write!(
             out,
             "# HELP ouroboros_proxy_connections_active Connections currently being dialed or relayed.\n# TYPE ouroboros_proxy_connections_active gauge\nouroboros_proxy_connections_active {}\n",
-            self.active.load(Relaxed)
+            self.active()
         );
         let _ = write!(
             out,
             "# HELP ouroboros_proxy_connections_rejected_total Accepted connections closed without relaying.\n# TYPE ouroboros_proxy_connections_rejected_total counter\nouroboros_proxy_connections_rejected_total{{reason=\"max-connections\"}} {}\nouroboros_proxy_connections_rejected_total{{reason=\"shutting-down\"}} {}\n",
-            self.rejected_max_connections.load(Relaxed),
-            self.rejected_shutting_down.load(Relaxed)
+            self.sum(|s| s.rejected_max_connections.load(Relaxed)),
+            self.sum(|s| s.rejected_shutting_down.load(Relaxed))
         );
         counter(
             &mut out,
             "ouroboros_proxy_accept_errors_total",
             "Failed accept calls (for example out of file descriptors).",
-            self.accept_errors.load(Relaxed),
+            self.sum(|s| s.accept_errors.load(Relaxed)),
         );
         out.push_str("# HELP ouroboros_proxy_dial_failures_total Backend dials that failed, by cause.\n# TYPE ouroboros_proxy_dial_failures_total counter\n");
         for cause in DialCause::ALL {
@@ -155,34 +187,35 @@ impl Metrics {
             &mut out,
             "ouroboros_proxy_header_write_failures_total",
             "PROXY headers that could not be written to the backend.",
-            self.header_write_failures.load(Relaxed),
+            self.sum(|s| s.header_write_failures.load(Relaxed)),
         );
         counter(
             &mut out,
             "ouroboros_proxy_idle_timeouts_total",
             "Connections closed by the idle timeout.",
-            self.idle_timeouts.load(Relaxed),
+            self.sum(|s| s.idle_timeouts.load(Relaxed)),
         );
         let _ = write!(
             out,
             "# HELP ouroboros_proxy_bytes_total Payload bytes relayed, by direction.\n# TYPE ouroboros_proxy_bytes_total counter\nouroboros_proxy_bytes_total{{direction=\"client-to-backend\"}} {}\nouroboros_proxy_bytes_total{{direction=\"backend-to-client\"}} {}\n",
-            self.bytes_client_to_backend.load(Relaxed),
-            self.bytes_backend_to_client.load(Relaxed)
+            self.sum(|s| s.bytes_client_to_backend.load(Relaxed)),
+            self.sum(|s| s.bytes_backend_to_client.load(Relaxed))
         );
         out.push_str("# HELP ouroboros_proxy_connection_duration_seconds Lifetime of relayed connections.\n# TYPE ouroboros_proxy_connection_duration_seconds histogram\n");
-        for (bound, bucket) in DURATION_BUCKETS.iter().zip(&self.duration_buckets) {
+        let mut cumulative = 0u64;
+        for (index, bound) in DURATION_BUCKETS.iter().enumerate() {
+            cumulative += self.sum(|s| s.duration_buckets[index].load(Relaxed));
             let _ = writeln!(
                 out,
-                "ouroboros_proxy_connection_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Relaxed)
+                "ouroboros_proxy_connection_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
             );
         }
-        let count = self.duration_count.load(Relaxed);
+        let count = self.sum(|s| s.duration_count.load(Relaxed));
         let _ = writeln!(
             out,
             "ouroboros_proxy_connection_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
         );
-        let sum = self.duration_sum_micros.load(Relaxed) as f64 / 1e6;
+        let sum = self.sum(|s| s.duration_sum_micros.load(Relaxed)) as f64 / 1e6;
         let _ = write!(
             out,
             "ouroboros_proxy_connection_duration_seconds_sum {sum}\nouroboros_proxy_connection_duration_seconds_count {count}\n"
@@ -207,16 +240,18 @@ mod tests {
 
     #[test]
     fn renders_every_family() {
-        let metrics = Metrics::default();
-        metrics.connection_accepted();
-        metrics.connection_opened();
-        metrics.connection_opened();
-        metrics.connection_closed(Duration::from_millis(20));
-        metrics.dial_failed(DialCause::ConnectionRefused);
-        metrics.dial_failed(DialCause::ConnectionRefused);
-        metrics.rejected(RejectReason::MaxConnections);
-        metrics.bytes(Direction::ClientToBackend, 10);
-        metrics.bytes(Direction::BackendToClient, 32);
+        let metrics = Metrics::with_shards(2);
+        let (first, second) = (metrics.shard(0), metrics.shard(1));
+        first.connection_accepted();
+        first.connection_opened();
+        second.connection_opened();
+        first.connection_closed(Duration::from_millis(20));
+        first.dial_failed(DialCause::ConnectionRefused);
+        second.dial_failed(DialCause::ConnectionRefused);
+        second.rejected(RejectReason::MaxConnections);
+        first.bytes(Direction::ClientToBackend, 10);
+        second.bytes(Direction::BackendToClient, 30);
+        first.bytes(Direction::BackendToClient, 2);
         let text = metrics.render();
         assert_eq!(
             value(&text, "ouroboros_proxy_connections_accepted_total"),
@@ -271,6 +306,14 @@ mod tests {
                 "ouroboros_proxy_connection_duration_seconds_bucket{le=\"0.05\"}"
             ),
             "1"
+        );
+        assert_eq!(
+            value(
+                &text,
+                "ouroboros_proxy_connection_duration_seconds_bucket{le=\"3600\"}"
+            ),
+            "1",
+            "buckets are cumulative"
         );
         assert_eq!(
             value(

@@ -19,7 +19,7 @@ use socket2::SockRef;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use crate::metrics::{Direction, Metrics};
+use crate::metrics::{Counters, Direction};
 use crate::watchdog::Watch;
 
 /// Size of the user-space copy buffer (one per event loop, shared by its pumps). 16 KiB
@@ -33,7 +33,7 @@ pub async fn relay(
     client: &TcpStream,
     backend: &TcpStream,
     splice: bool,
-    metrics: &Metrics,
+    metrics: &Counters,
     watch: &Watch,
 ) {
     let one_done = AtomicBool::new(false);
@@ -70,7 +70,7 @@ async fn pump(
     destination: &TcpStream,
     direction: Direction,
     splice: bool,
-    metrics: &Metrics,
+    metrics: &Counters,
     watch: &Watch,
     one_done: &AtomicBool,
 ) {
@@ -98,7 +98,7 @@ async fn run_pump(
     destination: &TcpStream,
     direction: Direction,
     splice: bool,
-    metrics: &Metrics,
+    metrics: &Counters,
     watch: &Watch,
 ) -> io::Result<()> {
     let source_fd = source.as_raw_fd();
@@ -372,7 +372,7 @@ mod splice_pump {
         source: &TcpStream,
         destination: &TcpStream,
         direction: Direction,
-        metrics: &Metrics,
+        metrics: &Counters,
         watch: &Watch,
     ) -> io::Result<()> {
         let pipe = Pipe::new()?;

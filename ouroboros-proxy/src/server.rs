@@ -19,7 +19,7 @@ use crate::config::ProxyConfig;
 use crate::dial::{self, BackendAddr};
 use crate::header::{ClientAddr, LocalAddr, ProxyHeader, ProxyVersion};
 use crate::health::{self, HealthContext};
-use crate::metrics::{Metrics, RejectReason};
+use crate::metrics::{Counters, Metrics, RejectReason};
 use crate::readiness::ReadinessTracker;
 use crate::relay;
 use crate::socket_options;
@@ -132,12 +132,13 @@ impl Server {
             .as_deref()
             .map(bind_listener)
             .transpose()?;
+        let metrics = Arc::new(Metrics::with_shards(config.worker_threads.max(1)));
         Ok(Server {
             config,
             http,
             https,
             health,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
         })
     }
 
@@ -225,10 +226,12 @@ impl Server {
         });
         let (fatal_tx, mut fatal_rx) = mpsc::channel::<ServerError>(2);
         let accept_loops = TaskTracker::new();
-        let accept_on = |listener, role| {
+        // Event loop `n` adds to metrics shard `n`; this thread's loop is 0.
+        let accept_on = |listener, role, shard| {
             accept_loop(
                 listener,
                 role,
+                shard,
                 Arc::clone(&context),
                 connections.clone(),
                 stop_accepting.clone(),
@@ -236,12 +239,14 @@ impl Server {
             )
         };
         for (listener, role) in relay_listeners {
-            accept_loops.spawn(accept_on(listener, role));
+            accept_loops.spawn(accept_on(listener, role, 0));
         }
         for (index, (runtime, listeners)) in extra_loops.into_iter().enumerate() {
             let loops: Vec<_> = listeners
                 .into_iter()
-                .map(|(listener, role)| accept_loops.track_future(accept_on(listener, role)))
+                .map(|(listener, role)| {
+                    accept_loops.track_future(accept_on(listener, role, index + 1))
+                })
                 .collect();
             let connections = connections.clone();
             let spawned = std::thread::Builder::new()
@@ -456,6 +461,7 @@ pub fn classify_accept_error(error: &io::Error) -> AcceptFailure {
 async fn accept_loop(
     listener: TcpListener,
     role: ListenerRole,
+    shard: usize,
     context: Arc<ConnectionContext>,
     connections: TaskTracker,
     stop: CancellationToken,
@@ -464,6 +470,7 @@ async fn accept_loop(
     let local = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let counters = context.metrics.shard(shard);
     // The connections accepted here stay on this event loop, and so does their watchdog.
     let watchdog = Watchdog::new(context.dial_timeout, context.idle_timeout);
     connections.spawn(sweep_loop(
@@ -483,7 +490,7 @@ async fn accept_loop(
         let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(error) => {
-                context.metrics.accept_error();
+                counters.accept_error();
                 match classify_accept_error(&error) {
                     AcceptFailure::Retry => continue,
                     AcceptFailure::BackOff => {
@@ -516,16 +523,16 @@ async fn accept_loop(
             warned = false;
         }
         backoff = ACCEPT_BACKOFF_MIN;
-        context.metrics.connection_accepted();
+        counters.connection_accepted();
         if !context.limit.try_acquire() {
-            context.metrics.rejected(RejectReason::MaxConnections);
+            counters.rejected(RejectReason::MaxConnections);
             drop(stream);
             continue;
         }
         let registration = watchdog.register();
         let context = Arc::clone(&context);
         connections.spawn(async move {
-            handle_connection(stream, peer, role, &context, registration).await;
+            handle_connection(stream, peer, role, &context, shard, registration).await;
             context.limit.release();
         });
     }
@@ -573,14 +580,16 @@ async fn handle_connection(
     peer: SocketAddr,
     role: ListenerRole,
     context: &ConnectionContext,
+    shard: usize,
     registration: Registration,
 ) {
+    let counters = context.metrics.shard(shard);
     if context.draining.load(Ordering::Relaxed) {
-        context.metrics.rejected(RejectReason::ShuttingDown);
+        counters.rejected(RejectReason::ShuttingDown);
         return;
     }
     let started = std::time::Instant::now();
-    context.metrics.connection_opened();
+    counters.connection_opened();
     let watch = registration.watch();
     watch.enter(Phase::Lookup, context.dial_timeout);
     let backend = match role {
@@ -592,35 +601,35 @@ async fn handle_connection(
         Stop::Expired(phase @ (Phase::Lookup | Phase::Connect)) => report_dial_failure(
             backend,
             &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
-            &context.metrics,
+            counters,
         ),
         Stop::Expired(Phase::Header) => report_header_failure(
             &io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("i/o timeout after {:?}", context.dial_timeout),
             ),
-            &context.metrics,
+            counters,
         ),
-        Stop::Expired(Phase::Relay) => context.metrics.idle_timeout(),
+        Stop::Expired(Phase::Relay) => counters.idle_timeout(),
     };
     // The outcome is fully handled: normal endings inside, stops by `report_stop`.
     let _ = supervise(
         watch,
-        relay_connection(client, peer, backend, context, watch),
+        relay_connection(client, peer, backend, context, counters, watch),
         report_stop,
     )
     .await;
     drop(registration);
-    context.metrics.connection_closed(started.elapsed());
+    counters.connection_closed(started.elapsed());
 }
 
-fn report_dial_failure(backend: &BackendAddr, error: &dial::DialError, metrics: &Metrics) {
+fn report_dial_failure(backend: &BackendAddr, error: &dial::DialError, metrics: &Counters) {
     let cause = error.cause();
     metrics.dial_failed(cause);
     tracing::warn!(host = %backend.host, port = backend.port, %cause, %error, "backend dial failed");
 }
 
-fn report_header_failure(error: &io::Error, metrics: &Metrics) {
+fn report_header_failure(error: &io::Error, metrics: &Counters) {
     metrics.header_write_failed();
     tracing::warn!(%error, "write proxy header");
 }
@@ -631,6 +640,7 @@ async fn relay_connection(
     peer: SocketAddr,
     backend_addr: &BackendAddr,
     context: &ConnectionContext,
+    counters: &Counters,
     watch: &Watch,
 ) {
     socket_options::tune_accepted_socket(&client);
@@ -650,7 +660,7 @@ async fn relay_connection(
         Ok(backend) => backend,
         Err(error) => {
             // Dropping the client closes it without a byte written.
-            report_dial_failure(backend_addr, &error, &context.metrics);
+            report_dial_failure(backend_addr, &error, counters);
             return;
         }
     };
@@ -661,16 +671,14 @@ async fn relay_connection(
     .encode(context.proxy_version);
     watch.enter(Phase::Header, context.dial_timeout);
     match relay::send_header_with_early_bytes(&client, &backend, &header, EARLY_DATA_LIMIT).await {
-        Ok(early) => context
-            .metrics
-            .bytes(crate::metrics::Direction::ClientToBackend, early as u64),
+        Ok(early) => counters.bytes(crate::metrics::Direction::ClientToBackend, early as u64),
         Err(error) => {
-            report_header_failure(&error, &context.metrics);
+            report_header_failure(&error, counters);
             return;
         }
     }
     watch.enter_relay();
-    relay::relay(&client, &backend, context.splice, &context.metrics, watch).await;
+    relay::relay(&client, &backend, context.splice, counters, watch).await;
 }
 
 /// Most bytes of an early request sent together with the header.
