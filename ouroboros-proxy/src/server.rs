@@ -478,13 +478,19 @@ async fn accept_loop(
         stop.clone(),
         context.force_close.clone(),
     ));
+    // The stop signal is polled before every accept: a token of this loop's own (and
+    // one wait on it, not one per accept) keeps that off the lock the shared token's
+    // other waiters use.
+    let stop = stop.child_token();
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     let mut warned = false;
     loop {
         // Stop is checked first so a busy listener cannot delay shutdown.
         let accepted = tokio::select! {
             biased;
-            _ = stop.cancelled() => return,
+            _ = &mut stopped => return,
             accepted = listener.accept() => accepted,
         };
         let (stream, peer) = match accepted {
