@@ -123,7 +123,8 @@ impl Watch {
 }
 
 fn millis_rounded_up(duration: Duration) -> u64 {
-    let millis = duration.as_millis() + u128::from(duration.subsec_nanos() % 1_000_000 != 0);
+    let millis =
+        duration.as_millis() + u128::from(!duration.subsec_nanos().is_multiple_of(1_000_000));
     u64::try_from(millis).unwrap_or(u64::MAX / 2)
 }
 
