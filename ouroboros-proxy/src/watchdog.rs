@@ -123,9 +123,7 @@ impl Watch {
 }
 
 fn millis_rounded_up(duration: Duration) -> u64 {
-    let millis =
-        duration.as_millis() + u128::from(!duration.subsec_nanos().is_multiple_of(1_000_000));
-    u64::try_from(millis).unwrap_or(u64::MAX / 2)
+    u64::try_from(duration.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX / 2)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
