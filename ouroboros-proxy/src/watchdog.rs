@@ -158,11 +158,19 @@ pub struct Watchdog {
 impl Watchdog {
     /// `dial_timeout` and `idle_timeout` set how often the sweep must run.
     pub fn new(dial_timeout: Duration, idle_timeout: Option<Duration>) -> Arc<Watchdog> {
-        let shortest = idle_timeout.map_or(dial_timeout, |idle| idle.min(dial_timeout));
+        // A zero dial budget fails dials before they start; it bounds nothing here.
+        let tick = [Some(dial_timeout), idle_timeout]
+            .into_iter()
+            .flatten()
+            .filter(|bound| !bound.is_zero())
+            .min()
+            .map_or(MAX_TICK, |shortest| {
+                (shortest / TICKS_PER_BOUND).clamp(MIN_TICK, MAX_TICK)
+            });
         Arc::new(Watchdog {
             origin: Instant::now(),
             idle_timeout,
-            tick: (shortest / TICKS_PER_BOUND).clamp(MIN_TICK, MAX_TICK),
+            tick,
             table: Mutex::new(Table::default()),
         })
     }
@@ -402,6 +410,15 @@ mod tests {
             tick(Duration::from_secs(5), Some(Duration::from_secs(60)))
         );
         assert_eq!(tick(Duration::from_millis(1), None), MIN_TICK);
+        assert_eq!(
+            tick(Duration::ZERO, None),
+            MAX_TICK,
+            "zero dial budget bounds nothing"
+        );
+        assert_eq!(
+            tick(Duration::ZERO, Some(Duration::from_secs(8))),
+            Duration::from_millis(500)
+        );
         assert_eq!(tick(Duration::from_secs(600), None), MAX_TICK);
     }
 }
