@@ -124,8 +124,36 @@ pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderErr
     on_render_stack("render", || render_here(chart, opts))
 }
 
-/// Runs `work` on a scoped thread with a [`RENDER_STACK_BYTES`] stack and returns its result.
+thread_local! {
+    /// Set on threads spawned by [`spawn_render_worker`]: their stack is already render-sized.
+    static ON_RENDER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Spawns a thread with a [`RENDER_STACK_BYTES`] stack on which renders run in place.
+///
+/// Commands that render many charts (`lint --matrix`, `test`) run their workers on these
+/// threads: a render then costs no thread of its own, and the worker's allocator caches stay
+/// warm from one render to the next.
+pub fn spawn_render_worker<'scope, 'env, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    name: &str,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(RENDER_STACK_BYTES)
+        .spawn_scoped(scope, move || {
+            ON_RENDER_STACK.with(|on| on.set(true));
+            work()
+        })
+}
+
+/// Runs `work` with a [`RENDER_STACK_BYTES`] stack: in place on a render worker, otherwise on
+/// a scoped thread of its own, and returns its result.
 pub(crate) fn on_render_stack<T: Send>(name: &str, work: impl Fn() -> T + Sync) -> T {
+    if ON_RENDER_STACK.with(|on| on.get()) {
+        return work();
+    }
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name(name.into())

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use cozy_engine::Chart;
-use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use crate::engine::{package_source_files, packages_root, render_chart, schemas_dir, PackagesTree};
@@ -167,7 +167,8 @@ pub fn run_case(job: &Job, flags: &RenderFlags, release_name: &str, base_dir: &P
     }
 }
 
-/// Lint every job in parallel; `tick` is called after each case (progress display).
+/// Lint every job in parallel, one render worker per CPU; `tick` is called after each case
+/// (progress display). Reports come back in the order of `jobs`.
 pub fn run_all(
     jobs: &[Job],
     flags: &RenderFlags,
@@ -175,11 +176,29 @@ pub fn run_all(
     base_dir: &Path,
     tick: &(dyn Fn(&CaseReport) + Sync),
 ) -> Vec<CaseReport> {
-    jobs.par_iter()
-        .map(|job| {
+    let slots: Vec<Mutex<Option<CaseReport>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len().max(1));
+    std::thread::scope(|scope| {
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
             let report = run_case(job, flags, release_name, base_dir);
             tick(&report);
-            report
-        })
+            *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+        };
+        for _ in 0..workers {
+            // No render-sized thread to spare: an ordinary one renders on threads of its own.
+            if cozy_engine::spawn_render_worker(scope, "cozy-lint", worker).is_err() {
+                scope.spawn(worker);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().unwrap_or_else(|p| p.into_inner()))
         .collect()
 }

@@ -138,25 +138,29 @@ pub fn run_charts<R: Renderer>(
     }
     .min(work.len().max(1));
     std::thread::scope(|scope| {
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(ci, si)) = work.get(i) else { break };
+            let Ok(l) = &loaded[ci] else {
+                continue;
+            };
+            let env = ChartEnv {
+                renderer,
+                chart: &l.chart,
+                chart_id: ci,
+                name: &l.name,
+                templates: &l.templates,
+                subcharts: &l.subcharts,
+                cache: &cache,
+            };
+            let outcome = run_suite(&env, &charts[ci].suites[si], settings);
+            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        };
         for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(ci, si)) = work.get(i) else { break };
-                let Ok(l) = &loaded[ci] else {
-                    continue;
-                };
-                let env = ChartEnv {
-                    renderer,
-                    chart: &l.chart,
-                    chart_id: ci,
-                    name: &l.name,
-                    templates: &l.templates,
-                    subcharts: &l.subcharts,
-                    cache: &cache,
-                };
-                let outcome = run_suite(&env, &charts[ci].suites[si], settings);
-                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
-            });
+            // No render-sized thread to spare: an ordinary one renders on threads of its own.
+            if cozy_engine::spawn_render_worker(scope, "cozy-test", worker).is_err() {
+                scope.spawn(worker);
+            }
         }
     });
     let mut by_chart: Vec<Vec<SuiteOutcome>> = charts.iter().map(|_| Vec::new()).collect();
