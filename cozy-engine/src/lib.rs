@@ -38,7 +38,7 @@ pub use error::RenderError;
 pub use limits::Limits;
 pub use lookup::{ClusterState, LookupProvider};
 pub use manifest::{Document, Hook};
-pub use render::{render, spawn_render_worker, RenderOptions, Rendered, RenderedFile};
+pub use render::{on_render_workers, render, RenderOptions, Rendered, RenderedFile};
 
 /// Value inputs in the order they apply, as `helm template` takes them.
 pub use cozy_values::{Computed, Origin, SchemaViolation, ValueLayer};

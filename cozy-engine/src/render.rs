@@ -125,27 +125,45 @@ pub fn render(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderErr
 }
 
 thread_local! {
-    /// Set on threads spawned by [`spawn_render_worker`]: their stack is already render-sized.
+    /// Set on the threads of [`on_render_workers`]: their stack is already render-sized.
     static ON_RENDER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Spawns a thread with a [`RENDER_STACK_BYTES`] stack on which renders run in place.
+/// Calls `work(i)` for every `i` in `0..count`, spread over `workers` threads (0: one per CPU)
+/// whose stacks are render-sized, so that renders run on them in place.
 ///
-/// Commands that render many charts (`lint --matrix`, `test`) run their workers on these
-/// threads: a render then costs no thread of its own, and the worker's allocator caches stay
-/// warm from one render to the next.
-pub fn spawn_render_worker<'scope, 'env, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, 'env>,
-    name: &str,
-    work: impl FnOnce() -> T + Send + 'scope,
-) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
-    std::thread::Builder::new()
-        .name(name.into())
-        .stack_size(RENDER_STACK_BYTES)
-        .spawn_scoped(scope, move || {
-            ON_RENDER_STACK.with(|on| on.set(true));
-            work()
-        })
+/// Commands that render many charts (`lint --matrix`, `test`) use this: a render then costs
+/// no thread of its own, and a worker's allocator caches stay warm from one render to the next.
+pub fn on_render_workers(count: usize, workers: usize, work: impl Fn(usize) + Sync) {
+    let workers = if workers == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        workers
+    }
+    .min(count.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if i >= count {
+            break;
+        }
+        work(i);
+    };
+    std::thread::scope(|scope| {
+        for n in 0..workers {
+            let spawned = std::thread::Builder::new()
+                .name(format!("render-worker-{n}"))
+                .stack_size(RENDER_STACK_BYTES)
+                .spawn_scoped(scope, || {
+                    ON_RENDER_STACK.with(|on| on.set(true));
+                    worker()
+                });
+            // No render-sized thread to spare: an ordinary one renders on threads of its own.
+            if spawned.is_err() {
+                scope.spawn(worker);
+            }
+        }
+    });
 }
 
 /// Runs `work` with a [`RENDER_STACK_BYTES`] stack: in place on a render worker, otherwise on

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -177,25 +176,10 @@ pub fn run_all(
     tick: &(dyn Fn(&CaseReport) + Sync),
 ) -> Vec<CaseReport> {
     let slots: Vec<Mutex<Option<CaseReport>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(jobs.len().max(1));
-    std::thread::scope(|scope| {
-        let worker = || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else { break };
-            let report = run_case(job, flags, release_name, base_dir);
-            tick(&report);
-            *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
-        };
-        for _ in 0..workers {
-            // No render-sized thread to spare: an ordinary one renders on threads of its own.
-            if cozy_engine::spawn_render_worker(scope, "cozy-lint", worker).is_err() {
-                scope.spawn(worker);
-            }
-        }
+    cozy_engine::on_render_workers(jobs.len(), 0, |i| {
+        let report = run_case(&jobs[i], flags, release_name, base_dir);
+        tick(&report);
+        *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
     });
     slots
         .into_iter()

@@ -128,40 +128,22 @@ pub fn run_charts<R: Renderer>(
         renders: AtomicUsize::new(0),
     };
     let results: Vec<Mutex<Option<SuiteOutcome>>> = work.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let jobs = if settings.jobs == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        settings.jobs
-    }
-    .min(work.len().max(1));
-    std::thread::scope(|scope| {
-        let worker = || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(ci, si)) = work.get(i) else { break };
-            let Ok(l) = &loaded[ci] else {
-                continue;
-            };
-            let env = ChartEnv {
-                renderer,
-                chart: &l.chart,
-                chart_id: ci,
-                name: &l.name,
-                templates: &l.templates,
-                subcharts: &l.subcharts,
-                cache: &cache,
-            };
-            let outcome = run_suite(&env, &charts[ci].suites[si], settings);
-            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+    cozy_engine::on_render_workers(work.len(), settings.jobs, |i| {
+        let (ci, si) = work[i];
+        let Ok(l) = &loaded[ci] else {
+            return;
         };
-        for _ in 0..jobs {
-            // No render-sized thread to spare: an ordinary one renders on threads of its own.
-            if cozy_engine::spawn_render_worker(scope, "cozy-test", worker).is_err() {
-                scope.spawn(worker);
-            }
-        }
+        let env = ChartEnv {
+            renderer,
+            chart: &l.chart,
+            chart_id: ci,
+            name: &l.name,
+            templates: &l.templates,
+            subcharts: &l.subcharts,
+            cache: &cache,
+        };
+        let outcome = run_suite(&env, &charts[ci].suites[si], settings);
+        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
     });
     let mut by_chart: Vec<Vec<SuiteOutcome>> = charts.iter().map(|_| Vec::new()).collect();
     for ((ci, _), slot) in work.iter().zip(results) {
