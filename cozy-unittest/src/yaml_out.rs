@@ -144,11 +144,40 @@ fn block_ok(s: &str) -> bool {
     !s.starts_with(' ')
         && !s.starts_with('\t')
         && !s.contains('\r')
-        && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        && !s.chars().any(|c| needs_escape(c) && c != '\n' && c != '\t')
 }
 
+/// A double-quoted scalar. Besides the JSON escapes, every character a YAML reader would not
+/// take literally is escaped: C0 and C1 controls (YAML 1.1 forbids them raw), the line and
+/// paragraph separators and NEL (line breaks to YAML 1.1, so they would fold into spaces and
+/// swallow the indentation that follows), the byte-order mark and the two non-characters.
 fn quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters that may not appear raw in a scalar written for a YAML 1.1 or 1.2 reader.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// Whether `s` can be written as a plain scalar and read back as the same string.
@@ -162,8 +191,7 @@ pub fn plain_ok(s: &str) -> bool {
     {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(|c| c.is_control())
-    {
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(needs_escape) {
         return false;
     }
     !looks_typed(s)
@@ -213,6 +241,36 @@ mod tests {
         assert_eq!(to_yaml(&json!("-my-chart$")), "-my-chart$\n");
         assert_eq!(to_yaml(&json!("- x")), "\"- x\"\n");
         assert_eq!(to_yaml(&json!("plain text")), "plain text\n");
+    }
+
+    #[test]
+    fn yaml_1_1_line_breaks_and_controls_are_escaped() {
+        // U+2029 is a line break to a YAML 1.1 reader: written raw, it split the scalar.
+        let nasty = "-0 null\u{2029}PPP0'null\u{2029}x:y";
+        assert_eq!(
+            string_scalar(nasty, 4),
+            "\"-0 null\\u2029PPP0'null\\u2029x:y\""
+        );
+        assert_eq!(
+            string_scalar("a\u{85}b\u{2028}c", 4),
+            "\"a\\u0085b\\u2028c\""
+        );
+        assert_eq!(
+            string_scalar("bell\u{7}\u{9f}", 4),
+            "\"bell\\u0007\\u009f\""
+        );
+        assert_eq!(string_scalar("a\nb\u{2029}\n", 4), "\"a\\nb\\u2029\\n\"");
+        for s in [
+            nasty,
+            "a\u{85}b",
+            "x\u{feff}y",
+            "tab\there",
+            "a\nb\u{2029}\n",
+        ] {
+            let text = format!("k: {}\n", string_scalar(s, 2));
+            let back = crate::yaml_in::parse_document(&text).unwrap();
+            assert_eq!(back, json!({"k": s}), "{text}");
+        }
     }
 
     #[test]
