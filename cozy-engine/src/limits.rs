@@ -20,7 +20,7 @@ pub const DEFAULT_FUEL: u64 = 200_000_000;
 pub const DEFAULT_MAX_TEMPLATE_OUTPUT: usize = 16 * 1024 * 1024;
 /// Largest output of all templates of one render together.
 pub const DEFAULT_MAX_TOTAL_OUTPUT: usize = 64 * 1024 * 1024;
-/// Stack of the thread a render runs on. Each nested `include` costs tens of KiB of stack in
+/// Stack a render runs on. Each nested `include` costs tens of KiB of stack in
 /// the template engine, so Helm's 1000 levels need far more than a default thread's 2 MiB;
 /// the memory is reserved, not used, until a chart actually recurses that deep.
 pub const RENDER_STACK_BYTES: usize = 256 * 1024 * 1024;

@@ -20,7 +20,7 @@ pub fn render_notes_only(
 ) -> Result<Option<String>, RenderError> {
     // Same large stack as a full render, for the same reason (deep `include` chains end in the
     // depth error, not a stack overflow).
-    on_render_stack("render-notes", || notes_here(chart, opts))
+    on_render_stack(|| notes_here(chart, opts))
 }
 
 fn notes_here(chart: &Chart, opts: &RenderOptions) -> Result<Option<String>, RenderError> {

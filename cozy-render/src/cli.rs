@@ -240,10 +240,7 @@ where
     let stderr = std::io::stderr();
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
     match cli.command {
-        Command::Template(args) => {
-            crate::allocator::share_main_arena();
-            template(&args)
-        }
+        Command::Template(args) => template(&args),
         Command::Lint(args) => cozy_lint::main_with(args, &mut out, &mut err),
         Command::Test(args) => cozy_unittest::main_with(args, &mut out),
         Command::Diff(args) => cozy_diff::main_with(args, &mut out, &mut err),

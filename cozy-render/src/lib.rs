@@ -1,12 +1,10 @@
 //! cozy-render: render, validate, test and diff Helm-style chart packages whose templates are
 //! minijinja.
 //!
-//! - [`allocator`]: malloc tuning for one-shot renders;
 //! - [`cli`]: the command line (`template`, `lint`, `test`, `diff`, `drift`);
 //! - [`values_args`]: Helm's value flags (`-f`, `--set*`), shared by every command;
 //! - the engine itself lives in `cozy-engine` and is re-exported here.
 
-pub mod allocator;
 pub mod cli;
 pub mod values_args;
 
