@@ -100,10 +100,16 @@ fn read_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Renders component charts of a packages tree (charts loaded once and shared between threads).
+/// What rendering one component request gave.
+type ComponentRender = Result<Option<Vec<Json>>, String>;
+
+/// Renders component charts of a packages tree. Charts are loaded once and shared between
+/// threads, and so is each distinct render: the cases of a matrix mostly give a component the
+/// same values.
 pub struct PackagesTree {
     root: PathBuf,
     charts: Mutex<HashMap<String, Option<Arc<Chart>>>>,
+    renders: Mutex<HashMap<String, ComponentRender>>,
     kube_version: Option<String>,
 }
 
@@ -112,6 +118,7 @@ impl PackagesTree {
         PackagesTree {
             root,
             charts: Mutex::new(HashMap::new()),
+            renders: Mutex::new(HashMap::new()),
             kube_version,
         }
     }
@@ -140,7 +147,26 @@ impl PackagesTree {
 }
 
 impl ComponentRenderer for PackagesTree {
-    fn render(&self, req: &ComponentRequest) -> Result<Option<Vec<Json>>, String> {
+    fn render(&self, req: &ComponentRequest) -> ComponentRender {
+        let key = format!(
+            "{}\n{}\n{}\n{}",
+            req.path, req.release_name, req.namespace, req.values
+        );
+        let poisoned = |_| "render cache poisoned".to_string();
+        if let Some(done) = self.renders.lock().map_err(poisoned)?.get(&key) {
+            return done.clone();
+        }
+        let done = self.render_uncached(req);
+        self.renders
+            .lock()
+            .map_err(poisoned)?
+            .insert(key, done.clone());
+        done
+    }
+}
+
+impl PackagesTree {
+    fn render_uncached(&self, req: &ComponentRequest) -> ComponentRender {
         let Some(chart) = self.chart(&req.path)? else {
             return Ok(None);
         };

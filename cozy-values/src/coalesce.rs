@@ -38,6 +38,9 @@ pub struct ChartValues {
     pub schema: Option<Value>,
     /// The schema's file, against which relative `$ref`s resolve.
     pub schema_path: Option<PathBuf>,
+    /// `schema` compiled on first validation and shared by every clone of this value, so a
+    /// chart loaded once and rendered many times (`lint --matrix`, `test`) compiles it once.
+    pub compiled_schema: crate::schema::CompiledSchema,
     pub subcharts: Vec<ChartValues>,
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::{Retrieve, Uri};
 use serde_json::Value;
@@ -42,6 +43,41 @@ impl fmt::Display for SchemaViolation {
     }
 }
 
+/// A chart's schema compiled on first use; clones share it.
+///
+/// It caches what [`ChartValues::schema`] and [`ChartValues::schema_path`] describe and is set
+/// only from them, so two `ChartValues` that are otherwise equal are equal whatever their caches
+/// hold.
+#[derive(Clone, Default)]
+pub struct CompiledSchema(Arc<OnceLock<Result<jsonschema::Validator, String>>>);
+
+impl CompiledSchema {
+    fn get_or_build(
+        &self,
+        schema: &Value,
+        schema_path: Option<&Path>,
+    ) -> &Result<jsonschema::Validator, String> {
+        self.0.get_or_init(|| build_validator(schema, schema_path))
+    }
+}
+
+impl fmt::Debug for CompiledSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.0.get() {
+            None => "not compiled",
+            Some(Ok(_)) => "compiled",
+            Some(Err(_)) => "unusable",
+        };
+        write!(f, "CompiledSchema({state})")
+    }
+}
+
+impl PartialEq for CompiledSchema {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Validate every chart of the tree that has a schema; returns all violations (empty = valid).
 pub fn validate(chart: &ChartValues, computed: &Computed) -> Vec<SchemaViolation> {
     let mut violations = Vec::new();
@@ -71,10 +107,13 @@ fn validate_chart(
             path,
             message,
         };
-        match build_validator(schema, chart.schema_path.as_deref()) {
+        match chart
+            .compiled_schema
+            .get_or_build(schema, chart.schema_path.as_deref())
+        {
             Err(message) => out.push(SchemaViolation {
                 origin: None,
-                ..violation(prefix.to_owned(), message)
+                ..violation(prefix.to_owned(), message.clone())
             }),
             Ok(validator) => {
                 let instance = as_helm_sees_it(values);
