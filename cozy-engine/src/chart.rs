@@ -65,6 +65,8 @@ pub struct Chart {
     pub rel_prefix: String,
     /// The compiled templates, built on first render and shared by every later render.
     compiled: OnceLock<Arc<ChartEnvironment>>,
+    /// [`Chart::values_tree`], built on first render and shared by every later render.
+    values_tree: OnceLock<ChartValues>,
 }
 
 impl Chart {
@@ -138,6 +140,7 @@ impl Chart {
             source_prefix,
             rel_prefix: rel_parent.to_string(),
             compiled: OnceLock::new(),
+            values_tree: OnceLock::new(),
         })
     }
 
@@ -188,12 +191,16 @@ impl Chart {
         }
     }
 
-    /// The value-computation view of this chart tree.
-    pub fn values_tree(&self) -> ChartValues {
-        ChartValues {
-            subcharts: self.subcharts.iter().map(Chart::values_tree).collect(),
+    /// The value-computation view of this chart tree (built once, then shared).
+    pub fn values_tree(&self) -> &ChartValues {
+        self.values_tree.get_or_init(|| ChartValues {
+            subcharts: self
+                .subcharts
+                .iter()
+                .map(|sub| sub.values_tree().clone())
+                .collect(),
             ..self.values.clone()
-        }
+        })
     }
 }
 
@@ -343,13 +350,13 @@ pub fn compute_values(
     layers: &[ValueLayer],
     base_dir: &Path,
 ) -> Result<Computed, RenderError> {
-    cozy_values::compute(&chart.values_tree(), layers, base_dir)
+    cozy_values::compute(chart.values_tree(), layers, base_dir)
         .map_err(|e| RenderError::Values(format!("{e:#}")))
 }
 
 /// Validate computed values against every chart's schema; all violations at once.
 pub fn validate_values(chart: &Chart, computed: &Computed) -> Result<(), RenderError> {
-    let violations = cozy_values::validate(&chart.values_tree(), computed);
+    let violations = cozy_values::validate(chart.values_tree(), computed);
     if violations.is_empty() {
         return Ok(());
     }
