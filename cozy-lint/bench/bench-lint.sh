@@ -14,6 +14,7 @@ LINT="${1:?lint command, e.g. \"target/release/cozy-render lint\"}"
 HELM="${2:?path to helm}"
 PACKAGES="packages/system/ouroboros packages/system/coredns packages/apps/kubernetes packages/core/platform"
 command -v "$HELM" >/dev/null || { echo "helm not found: set HELM=/path/to/helm" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 lint_bin="${LINT%% *}"
 [ -x "$lint_bin" ] || { echo "$lint_bin not built" >&2; exit 2; }
 
@@ -41,15 +42,21 @@ peak() { grep 'Maximum resident' "$1" | awk '{print $NF}'; }
 
 echo "value sets: $sets (packages: $PACKAGES)"
 
-t0=$(now)
-/usr/bin/time -v -o "$work/cozy-packages.time" $LINT $PACKAGES --matrix snapshots/values -o json > "$work/cozy-packages.json" || true
-t1=$(now)
-cozy_pkg=$(awk "BEGIN{print $t1 - $t0}")
-
-t0=$(now)
-/usr/bin/time -v -o "$work/cozy-demo.time" $LINT examples/demo -n apps --matrix "$work" -o json > "$work/cozy-demo.json" || true
-t1=$(now)
-cozy_demo=$(awk "BEGIN{print $t1 - $t0}")
+# One cozy-render run takes well under a second, so a single stray scheduling delay would
+# swing it: hyperfine runs it REPEAT times (default 10) and the median wall time counts. Peak
+# memory comes from one more run under /usr/bin/time. The Helm side is 50 processes in a row,
+# which averages such noise out by itself.
+REPEAT="${REPEAT:-10}"
+median_wall() { # name, then the command
+  local name="$1"; shift
+  /usr/bin/time -v -o "$work/$name.time" "$@" > "$work/$name.json" || true
+  hyperfine -N -i --warmup 2 --runs "$REPEAT" --export-json "$work/$name.hyperfine.json" \
+    "$(printf '%q ' "$@")" > /dev/null 2>&1
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+    "$work/$name.hyperfine.json"
+}
+cozy_pkg=$(median_wall cozy-packages $LINT $PACKAGES --matrix snapshots/values -o json)
+cozy_demo=$(median_wall cozy-demo $LINT examples/demo -n apps --matrix "$work" -o json)
 
 max_helm=0
 t0=$(now)
@@ -62,7 +69,7 @@ helm_total=$(awk "BEGIN{print $t1 - $t0}")
 
 cases=$(grep -o '"cases": [0-9][0-9]*' "$work/cozy-packages.json" | head -1 | awk '{print $2}')
 printf '%-58s %10s %14s\n' "run" "wall (s)" "peak RSS (KiB)"
-printf '%-58s %10.3f %14s\n' "cozy-render lint --matrix: 4 packages, $cases cases, 1 process" "$cozy_pkg" "$(peak "$work/cozy-packages.time")"
+printf '%-58s %10.3f %14s\n' "cozy-render lint --matrix: 4 packages, $cases cases, 1 process (median of $REPEAT)" "$cozy_pkg" "$(peak "$work/cozy-packages.time")"
 printf '%-58s %10.3f %14s\n' "cozy-render lint --matrix: examples/demo, $sets sets" "$cozy_demo" "$(peak "$work/cozy-demo.time")"
 printf '%-58s %10.3f %14s\n' "helm template x $sets processes: examples/helm/demo" "$helm_total" "$max_helm (max of one)"
 echo "speed-up (helm per-set processes / cozy-render packages matrix): $(awk "BEGIN{printf \"%.1f\", $helm_total / $cozy_pkg}")x"
