@@ -180,7 +180,55 @@ fn kind_rank(kind: &str) -> usize {
         .unwrap_or(INSTALL_ORDER.len())
 }
 
+/// Most text of parsed documents one thread keeps (see [`remember_parsed_documents`]).
+const PARSED_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+thread_local! {
+    /// Documents this thread has parsed, by text; `None` until enabled.
+    static PARSED: std::cell::RefCell<Option<ParsedCache>> = const { std::cell::RefCell::new(None) };
+}
+
+#[derive(Default)]
+struct ParsedCache {
+    documents: std::collections::HashMap<String, Json>,
+    bytes: usize,
+}
+
+/// From now on this thread parses each distinct document text once.
+///
+/// Render workers turn this on: the cases of a lint matrix or a test run render mostly the
+/// same documents again, and parsing them back is a fifth of a render. The value of a document
+/// depends on its text alone. Up to [`PARSED_CACHE_BYTES`] of text are kept; later documents
+/// are parsed every time.
+pub(crate) fn remember_parsed_documents() {
+    PARSED.with(|cache| {
+        cache.borrow_mut().get_or_insert_with(ParsedCache::default);
+    });
+}
+
 fn parse_document(source: &str, file_text: &str, doc: &str) -> Result<Json, RenderError> {
+    let known = PARSED.with(|cache| {
+        cache
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.documents.get(doc).cloned())
+    });
+    if let Some(value) = known {
+        return Ok(value);
+    }
+    let value = parse_document_text(source, file_text, doc)?;
+    PARSED.with(|cache| {
+        if let Some(c) = cache.borrow_mut().as_mut() {
+            if c.bytes + doc.len() <= PARSED_CACHE_BYTES {
+                c.bytes += doc.len();
+                c.documents.insert(doc.to_owned(), value.clone());
+            }
+        }
+    });
+    Ok(value)
+}
+
+fn parse_document_text(source: &str, file_text: &str, doc: &str) -> Result<Json, RenderError> {
     match cozy_values::yaml::parse_documents(doc, cozy_values::yaml::NumberMode::Native) {
         Ok(mut values) => {
             if values.is_empty() {

@@ -143,6 +143,7 @@ pub fn on_render_workers(count: usize, workers: usize, work: impl Fn(usize) + Sy
     .min(count.max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let worker = || {
+        manifest::remember_parsed_documents();
         on_render_stack(|| loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if i >= count {
