@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One `cozy-render template` process versus one `helm template` process on the same chart
 # (examples/demo, 16 templates + a subchart, written once as minijinja and once as Go templates).
-# Reports wall-time ratio (hyperfine) and peak RSS of each (GNU time, or /proc VmHWM).
+# Reports wall-time ratio (hyperfine, alternating rounds) and peak RSS of each (GNU time, or
+# /proc VmHWM).
 #   HELM=/path/to/helm COZY=target/release/cozy-render bench/render.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +17,26 @@ ours="$COZY template demo examples/demo -n apps"
 theirs="$HELM template demo examples/helm/demo -n apps"
 $ours > /dev/null && $theirs > /dev/null
 
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json /tmp/bench-render.json "$ours" "$theirs" >&2
-python3 - "$RUNS" <<'PY'
-import json, sys
-r = json.load(open("/tmp/bench-render.json"))["results"]
-ours, helm = r[0]["median"], r[1]["median"]
-print(f"wall time median: cozy-render {ours*1000:.1f} ms, helm {helm*1000:.1f} ms, ratio helm/cozy-render = {helm/ours:.1f}x")
+# This VM's speed drifts from minute to minute, so one long block of runs per command would
+# compare them under different conditions. ROUNDS short blocks alternate instead (hyperfine
+# runs both commands in each); the ratio is taken per round and the median round counts.
+ROUNDS="${ROUNDS:-5}"
+per_round=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+rm -f /tmp/bench-render-round-*.json
+for round in $(seq 1 "$ROUNDS"); do
+  hyperfine -N --warmup "${WARMUP:-10}" --runs "$per_round" --export-json "/tmp/bench-render-round-$round.json" \
+    "$ours" "$theirs" > /dev/null 2>&1
+done
+python3 - "$ROUNDS" <<'PY'
+import json, statistics, sys
+rounds = [json.load(open(f"/tmp/bench-render-round-{i}.json"))["results"] for i in range(1, int(sys.argv[1]) + 1)]
+ours = [r[0]["median"] for r in rounds]
+helm = [r[1]["median"] for r in rounds]
+ratios = [h / o for o, h in zip(ours, helm)]
+for i, (o, h, q) in enumerate(zip(ours, helm, ratios), 1):
+    print(f"round {i}: cozy-render {o*1000:.1f} ms, helm {h*1000:.1f} ms, {q:.1f}x")
+print(f"wall time median: cozy-render {statistics.median(ours)*1000:.1f} ms, helm {statistics.median(helm)*1000:.1f} ms, "
+      f"ratio helm/cozy-render = {statistics.median(ratios):.1f}x (median of {len(ratios)} rounds)")
 PY
 
 peak_kib() {
