@@ -5,12 +5,9 @@
 //! templates and the partials only, so a failing manifest template must not fail such a suite,
 //! and skipping the manifests is also the cheap way to get the notes.
 
-use crate::chart::{compute_values, validate_values, Chart};
-use crate::context::{Capabilities, ReleaseInfo};
-use crate::environment::ChartEnvironment;
+use crate::chart::Chart;
 use crate::error::RenderError;
-use crate::limits::{Limits, DEFAULT_FUEL};
-use crate::render::{on_render_stack, RenderOptions};
+use crate::render::{on_render_stack, prepare, RenderOptions};
 
 /// The root chart's rendered NOTES.txt (`None` when it has none). `opts.show_only` and
 /// `opts.render_notes` are ignored: the notes are what this renders.
@@ -24,24 +21,9 @@ pub fn render_notes_only(
 }
 
 fn notes_here(chart: &Chart, opts: &RenderOptions) -> Result<Option<String>, RenderError> {
-    let computed = compute_values(chart, &opts.values, &opts.base_dir)?;
-    if !opts.skip_schema_validation {
-        validate_values(chart, &computed)?;
-    }
-    let release = ReleaseInfo {
-        name: opts.release_name.clone(),
-        namespace: opts.namespace.clone(),
-        revision: opts.revision,
-        is_upgrade: opts.is_upgrade,
-    };
-    let capabilities = Capabilities::new(opts.kube_version.as_deref(), &opts.api_versions)?;
-    let limits = Limits::current();
-    let env = if limits.fuel == DEFAULT_FUEL {
-        chart.environment()?
-    } else {
-        std::sync::Arc::new(ChartEnvironment::with_fuel(chart, limits.fuel)?)
-    };
-    env.render_notes(chart, &computed, &release, &capabilities, opts)
+    let p = prepare(chart, opts)?;
+    p.env
+        .render_notes(chart, &p.computed, &p.release, &p.capabilities, opts)
 }
 
 #[cfg(test)]

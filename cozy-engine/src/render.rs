@@ -190,8 +190,17 @@ pub(crate) fn on_render_stack<T>(work: impl FnOnce() -> T) -> T {
     stacker::grow(RENDER_STACK_BYTES, work)
 }
 
-/// [`render`] on the calling thread.
-fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+/// What every kind of render works from: the computed (and validated) values, the release,
+/// the capabilities and the compiled templates.
+pub(crate) struct Prepared {
+    pub computed: cozy_values::Computed,
+    pub release: ReleaseInfo,
+    pub capabilities: Capabilities,
+    pub env: std::sync::Arc<crate::environment::ChartEnvironment>,
+}
+
+/// Compute and validate the values and pick the compiled environment for a render.
+pub(crate) fn prepare(chart: &Chart, opts: &RenderOptions) -> Result<Prepared, RenderError> {
     let computed = crate::chart::compute_values(chart, &opts.values, &opts.base_dir)?;
     if !opts.skip_schema_validation {
         crate::chart::validate_values(chart, &computed)?;
@@ -204,6 +213,7 @@ fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderEr
     };
     let capabilities = Capabilities::new(opts.kube_version.as_deref(), &opts.api_versions)?;
     let limits = Limits::current();
+    // The shared environment carries the default fuel; another budget needs its own.
     let env = if limits.fuel == crate::limits::DEFAULT_FUEL {
         chart.environment()?
     } else {
@@ -212,6 +222,22 @@ fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderEr
             limits.fuel,
         )?)
     };
+    Ok(Prepared {
+        computed,
+        release,
+        capabilities,
+        env,
+    })
+}
+
+/// [`render`] on the calling thread.
+fn render_here(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    let Prepared {
+        computed,
+        release,
+        capabilities,
+        env,
+    } = prepare(chart, opts)?;
     let selected = select_templates(chart, &opts.show_only)?;
     let files = env.render_all(chart, &computed, &release, &capabilities, opts, &selected)?;
     let documents = manifest::order_documents(&files)?;

@@ -86,13 +86,7 @@ impl Renderer for EngineRenderer {
             );
         }
         if let Some(notes) = rendered.notes {
-            out.templates.insert(
-                NOTES.to_string(),
-                TemplateOutput {
-                    documents: Vec::new(),
-                    raw: Some(notes),
-                },
-            );
+            insert_notes(&mut out, notes);
         }
         Ok(out)
     }
@@ -104,15 +98,20 @@ fn notes_only(chart: &Chart, request: &RenderRequest, options: &RenderOptions) -
         .map_err(|e| failure(chart, &e))?;
     let mut out = RenderedChart::default();
     if let (true, Some(notes)) = (request.render_notes, notes) {
-        out.templates.insert(
-            NOTES.to_string(),
-            TemplateOutput {
-                documents: Vec::new(),
-                raw: Some(notes),
-            },
-        );
+        insert_notes(&mut out, notes);
     }
     Ok(out)
+}
+
+/// NOTES.txt is kept as raw text, never split into documents.
+fn insert_notes(out: &mut RenderedChart, notes: String) {
+    out.templates.insert(
+        NOTES.to_string(),
+        TemplateOutput {
+            documents: Vec::new(),
+            raw: Some(notes),
+        },
+    );
 }
 
 /// A values file as a layer: as is for the chart's own suites, nested under the subchart's keys
@@ -130,7 +129,7 @@ fn values_layer(file: &FsPath, scope: &[String]) -> Result<ValueLayer, RenderErr
             return Err(RenderError::Values(format!(
                 "{}: values must be a map of keys at the top level, found {}",
                 file.display(),
-                json_kind(&other)
+                crate::suite::kind_of(&other)
             )))
         }
     };
@@ -141,17 +140,6 @@ fn values_layer(file: &FsPath, scope: &[String]) -> Result<ValueLayer, RenderErr
             _ => serde_json::Map::new(),
         },
     })
-}
-
-fn json_kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "a list",
-        Json::Object(_) => "a map",
-    }
 }
 
 fn options_for(chart: &Chart, r: &RenderRequest) -> Result<RenderOptions, RenderError> {
