@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use cozy_engine::fs::atomic_write;
 
+mod support;
+
 const SIZE: usize = 256 * 1024;
 
 fn content(generation: usize) -> Vec<u8> {
@@ -28,10 +30,7 @@ fn is_whole(bytes: &[u8]) -> bool {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("atomic-writes-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    support::scratch("atomic-writes", name)
 }
 
 /// In the child: rewrite the target forever (or once), as `test -u` rewrites snapshots.

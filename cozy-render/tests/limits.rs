@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cozy-render");
 
 struct Run {
@@ -14,17 +16,9 @@ struct Run {
 }
 
 fn chart(name: &str, files: &[(&str, String)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("limits-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: limits\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    for (path, text) in files {
-        std::fs::write(dir.join(path), text).unwrap();
-    }
+    let dir = support::scratch("limits", name);
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    support::write_chart(&dir, "limits", &files);
     dir
 }
 

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use kube_standin::BlockingStandIn;
 use serde_json::json;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cozy-render");
 
 /// Every kind of lookup, each result printed on a line of its own.
@@ -34,16 +36,12 @@ data:
 "#;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("live-lookup-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
-    std::fs::write(
-        dir.join("chart/Chart.yaml"),
-        "apiVersion: v2\nname: lookups\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("chart/templates/lookups.yaml"), LOOKUPS).unwrap();
+    let dir = support::scratch("live-lookup", name);
+    support::write_chart(
+        &dir.join("chart"),
+        "lookups",
+        &[("templates/lookups.yaml", LOOKUPS)],
+    );
     dir
 }
 

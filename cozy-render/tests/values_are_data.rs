@@ -7,6 +7,8 @@ use std::process::Command;
 use cozy_engine::{render, Chart, RenderOptions, ValueLayer};
 use serde_json::json;
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cozy-render");
 
 /// A value that would fail the render (and leak the release name) if it were ever evaluated.
@@ -14,16 +16,15 @@ const HOSTILE: &str =
     "{{ fail(\"evaluated\") }}{% for i in range(3) %}{{ Release.Name }}{% endfor %}";
 
 fn chart(name: &str, template: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("values-are-data-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: data\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("values.yaml"), "greeting: hello\n").unwrap();
-    std::fs::write(dir.join("templates/cm.yaml"), template).unwrap();
+    let dir = support::scratch("values-are-data", name);
+    support::write_chart(
+        &dir,
+        "data",
+        &[
+            ("values.yaml", "greeting: hello\n"),
+            ("templates/cm.yaml", template),
+        ],
+    );
     dir
 }
 
