@@ -78,10 +78,11 @@ fn problems_in(report: &RunReport) -> (Vec<String>, usize) {
     (problems, cases)
 }
 
-#[test]
-fn every_case_passes_or_fails_as_its_name_says() {
+/// Run every suite of `chart` strictly and check that each case passes or fails as its name
+/// says; returns the report, what was printed, and how many cases ran.
+fn run_all_cases(chart: PathBuf) -> (RunReport, String, usize) {
     let opts = TestOptions {
-        charts: vec![chart_dir()],
+        charts: vec![chart],
         snapshot_mode: SnapshotMode::Ci,
         strict: true,
         jobs: 2,
@@ -97,6 +98,12 @@ fn every_case_passes_or_fails_as_its_name_says() {
         problems.len(),
         problems.join("\n\n")
     );
+    (report, text, cases)
+}
+
+#[test]
+fn every_case_passes_or_fails_as_its_name_says() {
+    let (report, text, cases) = run_all_cases(chart_dir());
     assert!(cases >= 120, "only {cases} conformance cases");
     // Tests with equal render settings share one render.
     assert!(
@@ -155,23 +162,7 @@ fn suite_files(report: &RunReport) -> Vec<String> {
 
 #[test]
 fn subchart_suites_run_within_the_parent_with_their_scope() {
-    let opts = TestOptions {
-        charts: vec![parent_dir()],
-        snapshot_mode: SnapshotMode::Ci,
-        strict: true,
-        jobs: 2,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    let report = run_with(&EngineRenderer, &opts, &mut out).expect("run");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (problems, cases) = problems_in(&report);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n\n{}\n\nreport:\n{text}",
-        problems.len(),
-        problems.join("\n\n")
-    );
+    let (report, text, cases) = run_all_cases(parent_dir());
     assert_eq!(cases, 16, "{text}");
     // One chart: the subcharts are not charts of their own, so no suite runs twice.
     assert_eq!(report.charts.len(), 1);
