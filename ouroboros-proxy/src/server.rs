@@ -183,7 +183,7 @@ impl Server {
             ));
             let mut listeners = Vec::new();
             for (listener, role) in &relay_listeners {
-                let copy = listener.try_clone().map_err(|source| ServerError::Bind {
+                let copy = sibling_listener(listener).map_err(|source| ServerError::Bind {
                     address: listener
                         .local_addr()
                         .map(|a| a.to_string())
@@ -419,7 +419,38 @@ pub fn bind_listener(address: &str) -> Result<StdTcpListener, ServerError> {
     })
 }
 
+/// On Linux every event loop gets a listening socket of its own on the relay port
+/// (`SO_REUSEPORT`): the kernel spreads connections over them by a hash of the
+/// addresses, so no loop is woken for a connection another one accepts, and a burst of
+/// connections (a client pool opening) cannot all land on whichever loop woke first,
+/// leaving the other loops idle. Elsewhere the loops share one socket.
+const SOCKET_PER_LOOP: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
 fn listen_socket(address: SocketAddr) -> io::Result<StdTcpListener> {
+    if SOCKET_PER_LOOP && address.port() != 0 {
+        // Sharing the port with our own sockets must not hide that somebody else holds
+        // it: a plain bind finds out first (and is closed before it ever listens).
+        new_socket(address, false)?.bind(&address.into())?;
+    }
+    let socket = new_socket(address, SOCKET_PER_LOOP)?;
+    socket.bind(&address.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(StdTcpListener::from(socket))
+}
+
+/// Another listening socket for another event loop, on the port `listener` holds.
+fn sibling_listener(listener: &StdTcpListener) -> io::Result<StdTcpListener> {
+    if !SOCKET_PER_LOOP {
+        return listener.try_clone();
+    }
+    let address = listener.local_addr()?;
+    let socket = new_socket(address, true)?;
+    socket.bind(&address.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(StdTcpListener::from(socket))
+}
+
+fn new_socket(address: SocketAddr, share_port: bool) -> io::Result<Socket> {
     let socket = Socket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -430,11 +461,15 @@ fn listen_socket(address: SocketAddr) -> io::Result<StdTcpListener> {
     }
     // Allows an immediate restart while old connections sit in TIME_WAIT.
     socket.set_reuse_address(true)?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if share_port {
+        socket.set_reuse_port(true)?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = share_port;
     socket.set_nonblocking(true)?;
     socket_options::tune_listener(&socket);
-    socket.bind(&address.into())?;
-    socket.listen(LISTEN_BACKLOG)?;
-    Ok(StdTcpListener::from(socket))
+    Ok(socket)
 }
 
 /// What to do after a failed `accept`.
@@ -746,6 +781,28 @@ mod tests {
         assert_eq!(
             socket.tcp_keepalive_time().unwrap(),
             Duration::from_secs(15)
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn each_event_loop_gets_its_own_share_of_the_connections() {
+        let first = bind_listener("127.0.0.1:0").unwrap();
+        let second = sibling_listener(&first).unwrap();
+        let address = first.local_addr().unwrap();
+        assert_eq!(second.local_addr().unwrap(), address);
+        let _clients: Vec<_> = (0..64)
+            .map(|_| std::net::TcpStream::connect(address).unwrap())
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        let drain =
+            |listener: &StdTcpListener| std::iter::from_fn(|| listener.accept().ok()).count();
+        // Drained one after the other: a shared queue would give the first one all 64.
+        let (from_first, from_second) = (drain(&first), drain(&second));
+        assert_eq!(from_first + from_second, 64);
+        assert!(
+            from_first > 0 && from_second > 0,
+            "{from_first} and {from_second}: one socket took every connection"
         );
     }
 
