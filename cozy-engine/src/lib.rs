@@ -17,6 +17,7 @@
 //! - [`lookup`]: cluster-state providers;
 //! - [`manifest`]: splitting rendered text into documents and ordering them like Helm;
 //! - [`render`]: the pipeline that ties these together;
+//! - `stack`: the large stack a render runs on, switched to on the calling thread;
 //! - [`limits`]: resource limits of a render (include depth, fuel, output size, YAML);
 //! - [`error`]: the error type and its Helm-compatible messages;
 //! - [`fs`]: atomic file replacement (temporary file + rename) for every tool that writes.
@@ -32,6 +33,7 @@ pub mod lookup;
 pub mod manifest;
 pub mod notes_only;
 pub mod render;
+mod stack;
 
 pub use chart::{Chart, ChartMetadata};
 pub use error::RenderError;

@@ -187,7 +187,7 @@ pub(crate) fn on_render_stack<T>(work: impl FnOnce() -> T) -> T {
     }
     ON_RENDER_STACK.with(|on| on.set(true));
     let _leave = Leave;
-    stacker::grow(RENDER_STACK_BYTES, work)
+    crate::stack::with_stack(RENDER_STACK_BYTES, work)
 }
 
 /// What every kind of render works from: the computed (and validated) values, the release,
