@@ -229,12 +229,8 @@ fn parse_document(source: &str, file_text: &str, doc: &str) -> Result<Json, Rend
 }
 
 fn parse_document_text(source: &str, file_text: &str, doc: &str) -> Result<Json, RenderError> {
-    match cozy_values::yaml::parse_documents(doc, cozy_values::yaml::NumberMode::Native) {
-        Ok(mut values) => {
-            if values.is_empty() {
-                return Ok(Json::Null);
-            }
-            let (value, _) = values.swap_remove(0);
+    match cozy_values::yaml::parse_manifest(doc, cozy_values::yaml::NumberMode::Native) {
+        Ok(value) => {
             if !(value.is_object() || value.is_null()) {
                 return Err(RenderError::InvalidYaml {
                     source_name: source.to_string(),

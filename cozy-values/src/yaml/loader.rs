@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
-use serde_json::{Number, Value};
+use serde_json::Value;
 
-use super::scalar::{resolve_plain, resolve_tagged, Scalar};
+use super::scalar::{json_of, resolve_plain, resolve_tagged, Scalar};
 use super::{Document, Limits, NumberMode, Position, Positions};
 use crate::error::{SourceLocation, ValuesError};
 use crate::path;
@@ -377,25 +377,8 @@ impl<'t> Builder<'t> {
         tag: Option<&Tag>,
         span: Span,
     ) -> Result<Value, ValuesError> {
-        let as_float = |f: f64| {
-            Number::from_f64(f)
-                .map(Value::Number)
-                .ok_or_else(|| self.error_at(span, format!("{text:?} is not a finite number; values are JSON data, which has no infinity or NaN")))
-        };
-        match self.resolve(text, style, tag, span)? {
-            Scalar::Null => Ok(Value::Null),
-            Scalar::Bool(b) => Ok(Value::Bool(b)),
-            Scalar::Str(s) => Ok(Value::String(s)),
-            Scalar::Float(f) => as_float(f),
-            Scalar::Int(i) => match self.mode {
-                NumberMode::Helm => as_float(i as f64),
-                NumberMode::Native => Ok(Value::Number(i.into())),
-            },
-            Scalar::UInt(u) => match self.mode {
-                NumberMode::Helm => as_float(u as f64),
-                NumberMode::Native => Ok(Value::Number(u.into())),
-            },
-        }
+        let scalar = self.resolve(text, style, tag, span)?;
+        json_of(scalar, self.mode).ok_or_else(|| self.error_at(span, format!("{text:?} is not a finite number; values are JSON data, which has no infinity or NaN")))
     }
 
     fn scan_error(&self, e: &ScanError) -> ValuesError {

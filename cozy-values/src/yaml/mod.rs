@@ -7,6 +7,7 @@
 //! - [`Loader`]: the same with explicit [`Limits`] and richer results.
 
 mod loader;
+mod plain_block;
 mod scalar;
 
 use std::collections::BTreeMap;
@@ -203,6 +204,19 @@ pub fn parse_first(text: &str, file: &str, mode: NumberMode) -> Result<Parsed, V
 /// Read and parse a file with default limits (see [`Loader::parse_file`]).
 pub fn parse_file(path: &Path, mode: NumberMode) -> Result<Parsed, ValuesError> {
     Loader::new(mode).parse_file(path)
+}
+
+/// The first document of a rendered manifest (`Null` when there is none), with default
+/// limits. The block-style subset templates usually render is read by a quick line-based
+/// reader; anything else, and every error, goes through the full parser.
+pub fn parse_manifest(text: &str, mode: NumberMode) -> Result<Value, ValuesError> {
+    let limits = Limits::current();
+    if let Some(value) = plain_block::read(text, mode, limits.max_depth) {
+        return Ok(value);
+    }
+    let docs =
+        loader::Builder::with_positions(text, "<stream>", mode, &limits, false).documents()?;
+    Ok(docs.into_iter().next().map_or(Value::Null, |d| d.value))
 }
 
 /// Split a multi-document stream into `(value, start_line)` pairs, with default limits.

@@ -25,16 +25,54 @@ const FALSE_WORDS: &[&str] = &[
 ];
 const NULL_WORDS: &[&str] = &["", "~", "null", "Null", "NULL"];
 
+/// Whether [`resolve_plain`] reads `text` as a string, without building the value.
+pub(crate) fn is_plain_string(text: &str) -> bool {
+    match text.as_bytes().first() {
+        // Numbers, `.inf` and `.nan` start otherwise; words do not.
+        Some(b) if b.is_ascii_alphabetic() => {
+            text.len() > 5
+                || !(TRUE_WORDS.contains(&text)
+                    || FALSE_WORDS.contains(&text)
+                    || NULL_WORDS.contains(&text))
+        }
+        _ => matches!(resolve_plain(text), Scalar::Str(_)),
+    }
+}
+
+/// The JSON value of a resolved scalar: numbers as `mode` says; `None` for infinity and NaN,
+/// which JSON data cannot hold.
+pub(crate) fn json_of(scalar: Scalar, mode: super::NumberMode) -> Option<serde_json::Value> {
+    use serde_json::{Number, Value};
+    let float = |f: f64| Number::from_f64(f).map(Value::Number);
+    match scalar {
+        Scalar::Null => Some(Value::Null),
+        Scalar::Bool(b) => Some(Value::Bool(b)),
+        Scalar::Str(s) => Some(Value::String(s)),
+        Scalar::Float(f) => float(f),
+        Scalar::Int(i) => match mode {
+            super::NumberMode::Helm => float(i as f64),
+            super::NumberMode::Native => Some(Value::Number(i.into())),
+        },
+        Scalar::UInt(u) => match mode {
+            super::NumberMode::Helm => float(u as f64),
+            super::NumberMode::Native => Some(Value::Number(u.into())),
+        },
+    }
+}
+
 /// Resolve an untagged plain (unquoted) scalar.
 pub(crate) fn resolve_plain(text: &str) -> Scalar {
-    if TRUE_WORDS.contains(&text) {
-        return Scalar::Bool(true);
-    }
-    if FALSE_WORDS.contains(&text) {
-        return Scalar::Bool(false);
-    }
-    if NULL_WORDS.contains(&text) {
-        return Scalar::Null;
+    // Every boolean and null word is at most five bytes long.
+    if text.len() <= 5 {
+        if TRUE_WORDS.contains(&text) {
+            return Scalar::Bool(true);
+        }
+        if FALSE_WORDS.contains(&text) {
+            return Scalar::Bool(false);
+        }
+        if NULL_WORDS.contains(&text) {
+            return Scalar::Null;
+        }
     }
     match text {
         ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
