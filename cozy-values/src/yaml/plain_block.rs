@@ -80,6 +80,7 @@ fn allowed_char(c: char) -> bool {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Line<'t> {
     indent: usize,
     /// The line after its indentation.
@@ -136,7 +137,7 @@ impl<'t> Reader<'t> {
             let (key, after) = split_key(rest)?;
             self.at = i + 1;
             let value = if after.is_empty() || after.starts_with('#') {
-                self.nested(indent, depth + 1)?
+                self.nested(indent, depth + 1, true)?
             } else if let Some(chomp) = literal_header(after) {
                 self.literal(indent, chomp)?
             } else {
@@ -149,22 +150,24 @@ impl<'t> Reader<'t> {
         Some(Value::Object(map))
     }
 
-    /// The value of a key with nothing after its colon: a deeper block, a list at the key's
-    /// own column, or null.
-    fn nested(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        match self.next_content() {
-            Some(i) if self.lines[i].indent > indent => {
-                let inner = self.lines[i].indent;
-                if is_item(self.lines[i].rest) {
-                    self.list(inner, depth)
-                } else {
-                    self.mapping(inner, depth)
-                }
+    /// The value of a key (or `-`) with nothing after it on its line: a deeper block, for a
+    /// key also a list at the key's own column, or null.
+    fn nested(&mut self, indent: usize, depth: usize, after_key: bool) -> Option<Value> {
+        let Some(i) = self.next_content() else {
+            return Some(Value::Null);
+        };
+        let Line {
+            indent: inner,
+            rest,
+        } = self.lines[i];
+        if inner > indent || (after_key && inner == indent && is_item(rest)) {
+            if is_item(rest) {
+                self.list(inner, depth)
+            } else {
+                self.mapping(inner, depth)
             }
-            Some(i) if self.lines[i].indent == indent && is_item(self.lines[i].rest) => {
-                self.list(indent, depth)
-            }
-            _ => Some(Value::Null),
+        } else {
+            Some(Value::Null)
         }
     }
 
@@ -184,7 +187,7 @@ impl<'t> Reader<'t> {
             let column = indent + (rest.len() - after_dash.len());
             if after_dash.is_empty() || after_dash.starts_with('#') {
                 self.at = i + 1;
-                items.push(self.nested_item(indent, depth + 1)?);
+                items.push(self.nested(indent, depth + 1, false)?);
             } else if is_item(after_dash) || literal_header(after_dash).is_some() {
                 return None;
             } else if split_key(after_dash).is_some() {
@@ -201,21 +204,6 @@ impl<'t> Reader<'t> {
             }
         }
         Some(Value::Array(items))
-    }
-
-    /// The value of a `-` alone on its line: a deeper block, or null.
-    fn nested_item(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        match self.next_content() {
-            Some(i) if self.lines[i].indent > indent => {
-                let inner = self.lines[i].indent;
-                if is_item(self.lines[i].rest) {
-                    self.list(inner, depth)
-                } else {
-                    self.mapping(inner, depth)
-                }
-            }
-            _ => Some(Value::Null),
-        }
     }
 
     /// After a one-line value, a deeper line would continue it (a multi-line scalar) or be
