@@ -2,7 +2,7 @@
 # cargo-fuzz needs unstable compiler flags (sanitizer coverage); RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain accept them, so no nightly toolchain is needed.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= set_parser values_yaml values_schema render_package unittest_path snapshot_file object_diff
+FUZZ_TARGETS ?= set_parser values_yaml manifest_reader values_schema render_package unittest_path snapshot_file object_diff
 # New inputs found while fuzzing go here, not into the committed corpora (fuzz/corpus/<target>,
 # read as seeds). Copy a finding into fuzz/corpus/<target> to make it a regression case.
 FUZZ_WORK ?= fuzz/target/work-corpus

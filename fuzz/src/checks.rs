@@ -39,6 +39,23 @@ pub fn values_yaml(data: &[u8]) {
     let _ = yaml::parse_documents(text, NumberMode::Helm);
 }
 
+/// A rendered manifest read back: the quick reader for block-style YAML must never change
+/// what the full parser reads (the value, or that the document is refused).
+pub fn manifest_reader(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let read = yaml::parse_manifest(text, NumberMode::Native).ok();
+    let full = yaml::parse_documents(text, NumberMode::Native)
+        .ok()
+        .map(|docs| {
+            docs.into_iter()
+                .next()
+                .map_or(serde_json::Value::Null, |(v, _)| v)
+        });
+    assert_eq!(read, full, "{text:?}");
+}
+
 /// Chart defaults (first part, YAML) coalesced with a user layer (same text as `--set`
 /// lines) and validated against a schema (second part, JSON).
 pub fn values_schema(data: &[u8]) {
@@ -187,6 +204,7 @@ pub fn object_diff(data: &[u8]) {
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("set_parser", set_parser),
     ("values_yaml", values_yaml),
+    ("manifest_reader", manifest_reader),
     ("values_schema", values_schema),
     ("render_package", render_package),
     ("unittest_path", unittest_path),
