@@ -123,9 +123,11 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// A block mapping whose keys sit at column `indent`.
+    /// A block mapping whose keys sit at column `indent`. Its values are one level deeper,
+    /// so a mapping at the depth limit is left to the full parser (which refuses it unless
+    /// it is empty, and a block mapping never is).
     fn mapping(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        if depth > self.max_depth {
+        if depth >= self.max_depth {
             return None;
         }
         let mut map = Map::new();
@@ -173,7 +175,7 @@ impl<'t> Reader<'t> {
 
     /// A block list whose dashes sit at column `indent`.
     fn list(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        if depth > self.max_depth {
+        if depth >= self.max_depth {
             return None;
         }
         let mut items = Vec::new();
@@ -241,7 +243,7 @@ impl<'t> Reader<'t> {
 
     /// `[a, "b", 'c']` on one line, items scalars only.
     fn flow_list(&self, text: &str, depth: usize) -> Option<Value> {
-        if depth > self.max_depth {
+        if depth >= self.max_depth {
             return None;
         }
         let mut rest = text[1..].trim_start_matches(' ');
@@ -524,14 +526,30 @@ mod tests {
 
     #[test]
     fn depth_beyond_the_limit_is_deferred() {
-        assert!(read("a:\n  b:\n    c: 1\n", NumberMode::Native, 1).is_none());
-        assert!(read("a:\n  b:\n    c: 1\n", NumberMode::Native, 2).is_some());
+        // `1` sits at depth 3 (the root is 0).
+        let text = "a:\n  b:\n    c: 1\n";
+        assert!(read(text, NumberMode::Native, 2).is_none());
+        assert_eq!(read(text, NumberMode::Native, 3), full_with(text, 3));
+        assert!(full_with(text, 2).is_none());
+        assert!(read("a: [1]\n", NumberMode::Native, 1).is_none());
+        assert!(full_with("a: [1]\n", 1).is_none());
     }
 
     /// What the full parser makes of `text`: its first document, or `None` on an error.
     fn full(text: &str) -> Option<Value> {
-        let limits = super::super::Limits::default();
-        super::super::loader::Builder::with_positions(text, "t", NumberMode::Native, &limits, false)
+        full_with(text, super::super::Limits::default().max_depth)
+    }
+
+    fn full_with(text: &str, max_depth: usize) -> Option<Value> {
+        full_in(text, max_depth, NumberMode::Native)
+    }
+
+    fn full_in(text: &str, max_depth: usize, mode: NumberMode) -> Option<Value> {
+        let limits = super::super::Limits {
+            max_depth,
+            ..super::super::Limits::default()
+        };
+        super::super::loader::Builder::with_positions(text, "t", mode, &limits, false)
             .documents()
             .ok()
             .map(|docs| docs.into_iter().next().map_or(Value::Null, |d| d.value))
@@ -760,6 +778,14 @@ mod tests {
             }
             if let Some(quick) = fast(&text) {
                 proptest::prop_assert_eq!(Some(quick), full(&text), "{:?}", text);
+            }
+            if let Some(quick) = read(&text, NumberMode::Helm, 128) {
+                proptest::prop_assert_eq!(Some(quick), full_in(&text, 128, NumberMode::Helm), "helm {:?}", text);
+            }
+            for max_depth in 1..4 {
+                if let Some(quick) = read(&text, NumberMode::Native, max_depth) {
+                    proptest::prop_assert_eq!(Some(quick), full_with(&text, max_depth), "depth {} {:?}", max_depth, text);
+                }
             }
         }
     }
