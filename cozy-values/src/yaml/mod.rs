@@ -4,6 +4,8 @@
 //!   deep-merged in order, as Helm 4 does for values files.
 //! - [`parse_first`]: the first document only, as Helm's `fromYaml` reads a string.
 //! - [`parse_documents`]: a multi-document stream (rendered manifests), one value per document.
+//! - [`parse_manifest`]: one rendered manifest, through a quick reader for the block-style
+//!   subset templates render (`plain_block`) and the full parser for the rest.
 //! - [`Loader`]: the same with explicit [`Limits`] and richer results.
 
 mod loader;
