@@ -376,14 +376,9 @@ mod tests {
         .await
         .unwrap();
         let socket = socket2::SockRef::from(&stream);
-        assert!(socket.tcp_nodelay().unwrap(), "TCP_NODELAY not set");
-        assert!(socket.keepalive().unwrap(), "SO_KEEPALIVE not set");
+        crate::socket_options::assert_relay_options(&socket);
         #[cfg(target_os = "linux")]
         {
-            assert_eq!(
-                socket.tcp_keepalive_time().unwrap(),
-                Duration::from_secs(15)
-            );
             assert_eq!(
                 socket.tcp_keepalive_interval().unwrap(),
                 Duration::from_secs(15)

@@ -774,14 +774,7 @@ mod tests {
         let _client = std::net::TcpStream::connect(address).unwrap();
         let (accepted, _) = listener.accept().await.unwrap();
         socket_options::tune_accepted_socket(&accepted);
-        let socket = socket2::SockRef::from(&accepted);
-        assert!(socket.tcp_nodelay().unwrap(), "TCP_NODELAY not set");
-        assert!(socket.keepalive().unwrap(), "SO_KEEPALIVE not set");
-        #[cfg(target_os = "linux")]
-        assert_eq!(
-            socket.tcp_keepalive_time().unwrap(),
-            Duration::from_secs(15)
-        );
+        socket_options::assert_relay_options(&socket2::SockRef::from(&accepted));
     }
 
     #[cfg(target_os = "linux")]

@@ -93,3 +93,13 @@ fn tune(socket: SockRef<'_>) {
         tracing::debug!(%error, "enable TCP keepalive");
     }
 }
+
+/// Asserts the options every relayed socket carries: `TCP_NODELAY`, keepalive, and on
+/// Linux the keepalive idle time. Shared by the tests of dialed and accepted sockets.
+#[cfg(test)]
+pub(crate) fn assert_relay_options(socket: &SockRef<'_>) {
+    assert!(socket.tcp_nodelay().unwrap(), "TCP_NODELAY not set");
+    assert!(socket.keepalive().unwrap(), "SO_KEEPALIVE not set");
+    #[cfg(target_os = "linux")]
+    assert_eq!(socket.tcp_keepalive_time().unwrap(), KEEPALIVE_IDLE);
+}
