@@ -216,9 +216,11 @@ pub fn parse_manifest(text: &str, mode: NumberMode) -> Result<Value, ValuesError
     if let Some(value) = plain_block::read(text, mode, limits.max_depth) {
         return Ok(value);
     }
-    let docs =
-        loader::Builder::with_positions(text, "<stream>", mode, &limits, false).documents()?;
-    Ok(docs.into_iter().next().map_or(Value::Null, |d| d.value))
+    let docs = parse_documents(text, mode)?;
+    Ok(docs
+        .into_iter()
+        .next()
+        .map_or(Value::Null, |(value, _)| value))
 }
 
 /// Split a multi-document stream into `(value, start_line)` pairs, with default limits.

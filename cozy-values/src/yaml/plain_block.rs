@@ -63,10 +63,7 @@ pub(crate) fn read(text: &str, mode: NumberMode, max_depth: usize) -> Option<Val
     }
     let root = reader.mapping(0, 0)?;
     // Everything must have been read: a line left over sits where the subset cannot place it.
-    match reader.next_content() {
-        None => Some(root),
-        Some(_) => None,
-    }
+    reader.next_content().is_none().then_some(root)
 }
 
 /// Tabs, carriage returns, control characters, the byte-order mark and the Unicode line

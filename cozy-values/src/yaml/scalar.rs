@@ -25,16 +25,27 @@ const FALSE_WORDS: &[&str] = &[
 ];
 const NULL_WORDS: &[&str] = &["", "~", "null", "Null", "NULL"];
 
+/// The boolean or null a word stands for (`on`, `No`, `~`, ...), if it is one.
+fn word(text: &str) -> Option<Scalar> {
+    // Every boolean and null word is at most five bytes long.
+    if text.len() > 5 {
+        None
+    } else if TRUE_WORDS.contains(&text) {
+        Some(Scalar::Bool(true))
+    } else if FALSE_WORDS.contains(&text) {
+        Some(Scalar::Bool(false))
+    } else if NULL_WORDS.contains(&text) {
+        Some(Scalar::Null)
+    } else {
+        None
+    }
+}
+
 /// Whether [`resolve_plain`] reads `text` as a string, without building the value.
 pub(crate) fn is_plain_string(text: &str) -> bool {
     match text.as_bytes().first() {
         // Numbers, `.inf` and `.nan` start otherwise; words do not.
-        Some(b) if b.is_ascii_alphabetic() => {
-            text.len() > 5
-                || !(TRUE_WORDS.contains(&text)
-                    || FALSE_WORDS.contains(&text)
-                    || NULL_WORDS.contains(&text))
-        }
+        Some(b) if b.is_ascii_alphabetic() => word(text).is_none(),
         _ => matches!(resolve_plain(text), Scalar::Str(_)),
     }
 }
@@ -62,17 +73,8 @@ pub(crate) fn json_of(scalar: Scalar, mode: super::NumberMode) -> Option<serde_j
 
 /// Resolve an untagged plain (unquoted) scalar.
 pub(crate) fn resolve_plain(text: &str) -> Scalar {
-    // Every boolean and null word is at most five bytes long.
-    if text.len() <= 5 {
-        if TRUE_WORDS.contains(&text) {
-            return Scalar::Bool(true);
-        }
-        if FALSE_WORDS.contains(&text) {
-            return Scalar::Bool(false);
-        }
-        if NULL_WORDS.contains(&text) {
-            return Scalar::Null;
-        }
+    if let Some(scalar) = word(text) {
+        return scalar;
     }
     match text {
         ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
