@@ -873,11 +873,13 @@ fn a_broken_rendered_arg_breaks_the_path() {
     );
 
     // The unmutated proxy of the same render does reach nginx: the mutation made the difference.
-    let (_good, good_ports) = s.start_proxy(&w.proxy);
+    let (good, good_ports) = s.start_proxy(&w.proxy);
     assert!(
         wait_for(WAIT, || http::get(loopback(good_ports.http), APP_HOST, "/")
             .is_ok_and(|r| r.status() == Some(200))),
-        "unmutated proxy did not reach nginx"
+        "unmutated proxy did not reach nginx; last answer {:?}; its log:\n{}",
+        http::get(loopback(good_ports.http), APP_HOST, "/"),
+        good.log_text()
     );
 }
 
