@@ -6,7 +6,9 @@
 # Needs: nginx, haproxy, wrk, curl (Debian: nginx-light haproxy wrk curl), cargo.
 # Knobs (environment): ROUNDS (3), DURATION seconds per wrk run (10), CONNECTIONS (50),
 # BULK_MIB size of the bulk download (512), OURS_ARGS extra relay flags (for example
-# --worker-threads=2), CARGO_TARGET_DIR.
+# --worker-threads=2), OURS_WRAP a command that execs the relay (for example
+# "chrt -b 0"), CARGO_TARGET_DIR, URING=1 (adds a fourth contender: the relay's data
+# path on io_uring, from bench/uring-sketch, also reported against HAProxy).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -14,6 +16,8 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 BULK_MIB=${BULK_MIB:-512}
 OURS_ARGS=${OURS_ARGS:-}
+OURS_WRAP=${OURS_WRAP:-}
+URING=${URING:-}
 
 here=$(cd "$(dirname "$0")" && pwd)
 workspace=$(cd "$here/../.." && pwd)
@@ -27,6 +31,11 @@ echo "building ouroboros-proxy (release)..." >&2
 (cd "$workspace" && cargo build --release -q -p ouroboros-proxy --bin ouroboros-proxy)
 target_dir=${CARGO_TARGET_DIR:-$workspace/target}
 proxy_bin="$target_dir/release/ouroboros-proxy"
+if [ -n "$URING" ]; then
+    echo "building the io_uring sketch (release)..." >&2
+    CARGO_TARGET_DIR="$target_dir/uring-sketch" cargo build --release -q --manifest-path "$here/uring-sketch/Cargo.toml"
+    uring_bin="$target_dir/uring-sketch/release/uring-sketch"
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -56,6 +65,7 @@ pp_port=$(free_port)
 haproxy_port=$(free_port)
 ours_port=$(free_port)
 ours_health=$(free_port)
+uring_port=$(free_port)
 
 mkdir -p "$work/www"
 head -c $((BULK_MIB * 1024 * 1024)) /dev/urandom >"$work/www/bulk.bin"
@@ -95,15 +105,25 @@ EOF
 haproxy_pid=$!
 pids+=($haproxy_pid)
 
-"$proxy_bin" --listen-http=127.0.0.1:$ours_port --listen-https= --listen-health=127.0.0.1:$ours_health \
+$OURS_WRAP "$proxy_bin" --listen-http=127.0.0.1:$ours_port --listen-https= --listen-health=127.0.0.1:$ours_health \
     --target-host=127.0.0.1 --target-http-port=$pp_port --log-level=warn $OURS_ARGS 2>"$work/ours.log" &
 ours_pid=$!
 pids+=($ours_pid)
 
+targets="direct haproxy ours"
+uring_pid=""
+if [ -n "$URING" ]; then
+    "$uring_bin" --listen-http=127.0.0.1:$uring_port --target-http-port=$pp_port 2>"$work/uring.log" &
+    uring_pid=$!
+    pids+=($uring_pid)
+    targets="$targets uring"
+    wait_port "$uring_port"
+fi
+
 for port in $direct_port $pp_port $haproxy_port $ours_port; do wait_port "$port"; done
 
-port_of() { case $1 in direct) echo "$direct_port" ;; haproxy) echo "$haproxy_port" ;; ours) echo "$ours_port" ;; esac; }
-pid_of() { case $1 in haproxy) echo "$haproxy_pid" ;; ours) echo "$ours_pid" ;; *) echo "" ;; esac; }
+port_of() { case $1 in direct) echo "$direct_port" ;; haproxy) echo "$haproxy_port" ;; ours) echo "$ours_port" ;; uring) echo "$uring_port" ;; esac; }
+pid_of() { case $1 in haproxy) echo "$haproxy_pid" ;; ours) echo "$ours_pid" ;; uring) echo "$uring_pid" ;; *) echo "" ;; esac; }
 
 # utime+stime of a process and its threads, in clock ticks.
 cpu_ticks() { [ -n "$1" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
@@ -127,7 +147,7 @@ results="$work/results"
 : >"$results"
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
-    for target in direct haproxy ours; do
+    for target in $targets; do
         port=$(port_of $target)
         pid=$(pid_of $target)
         before=$(cpu_ticks "$pid")
@@ -147,9 +167,10 @@ done
 rss_kib() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 haproxy_rss=$(rss_kib "$haproxy_pid")
 ours_rss=$(rss_kib "$ours_pid")
+uring_rss=$([ -n "$uring_pid" ] && rss_kib "$uring_pid" || echo 0)
 
 # Medians per target and metric, then ratios ours/HAProxy.
-awk -v hr="$haproxy_rss" -v or="$ours_rss" -v rounds="$ROUNDS" '
+awk -v hr="$haproxy_rss" -v or="$ours_rss" -v ur="$uring_rss" -v rounds="$ROUNDS" '
     function median(key,   n, i, j, t, a) {
         n = split(values[key], a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -166,4 +187,12 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v rounds="$ROUNDS" '
             printf "%-30s %14.2f %14.2f %14.2f %18.2f\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0)
         }
         printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
+        if (ur > 0) {
+            printf "\n%-30s %14s %18s\n", "io_uring sketch", "median", "sketch/HAProxy"
+            for (m = 3; m <= 10; m++) {
+                h = median("haproxy," m); u = median("uring," m)
+                if (m == 7) { h /= 1048576; u /= 1048576 }
+                printf "%-30s %14.2f %18.2f\n", names[m - 2], u, (h > 0 ? u / h : 0)
+            }
+        }
     }' "$results"

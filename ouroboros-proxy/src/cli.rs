@@ -10,6 +10,7 @@ use ouroboros_common::cluster_domain::RESOLV_CONF_PATH;
 use ouroboros_common::flags::FlagError;
 
 use crate::config::{ConfigError, ProxyConfig, ProxyFlags};
+use crate::cpu_policy;
 use crate::server::Server;
 
 /// Entry point of `ouroboros proxy`; `args` exclude the subcommand word. Returns the
@@ -65,6 +66,10 @@ fn run(config: ProxyConfig) -> Result<(), RunError> {
     // One event loop on this thread; the server starts the other `--worker-threads - 1`
     // itself, each a single-threaded loop of its own (no work stealing, no cross-thread
     // wake-ups inside a connection).
+    // The policy is set before any other thread exists, so every loop inherits it.
+    if let Err(error) = cpu_policy::apply(config.cpu_policy) {
+        tracing::warn!(policy = %config.cpu_policy, %error, "cannot set the CPU policy; keeping the system default");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,6 +79,7 @@ fn run(config: ProxyConfig) -> Result<(), RunError> {
         let backend = config.backend_host.clone();
         let cluster_domain = config.cluster_domain.clone();
         let (version, max_connections) = (config.proxy_version, config.max_connections);
+        let cpu_policy = config.cpu_policy;
         let server = Server::bind(config)?;
         let bound = server.local_addrs();
         let show = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
@@ -85,6 +91,7 @@ fn run(config: ProxyConfig) -> Result<(), RunError> {
             cluster_domain = %cluster_domain,
             proxy_protocol_version = %version,
             max_connections,
+            %cpu_policy,
             "proxy starting"
         );
         server.run(shutdown).await?;

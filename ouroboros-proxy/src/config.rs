@@ -10,6 +10,7 @@ use ouroboros_common::cluster_domain::{self, ComposeError};
 use ouroboros_common::flags::{FlagError, FlagSet};
 use ouroboros_common::SignedDuration;
 
+use crate::cpu_policy::CpuPolicy;
 use crate::header::ProxyVersion;
 
 pub const ENV_PREFIX: &str = "OUROBOROS_PROXY_";
@@ -61,6 +62,7 @@ pub struct ProxyConfig {
     pub splice: bool,
     /// Runtime threads; 1 runs everything on one event-loop thread.
     pub worker_threads: usize,
+    pub cpu_policy: CpuPolicy,
     pub log_level: tracing::Level,
 }
 
@@ -80,6 +82,8 @@ pub enum ConfigError {
     BadMaxConnections(i64),
     #[error("--worker-threads={0} must not be negative")]
     BadWorkerThreads(i64),
+    #[error("--cpu-policy={0:?} is not one of batch, normal")]
+    BadCpuPolicy(String),
     #[error("--log-level={0:?} is not one of trace, debug, info, warn, error")]
     BadLogLevel(String),
 }
@@ -104,6 +108,7 @@ pub struct ProxyFlags {
     proxy_version: ouroboros_common::flags::Flag<i64>,
     splice: ouroboros_common::flags::Flag<bool>,
     worker_threads: ouroboros_common::flags::Flag<i64>,
+    cpu_policy: ouroboros_common::flags::Flag<String>,
     log_level: ouroboros_common::flags::Flag<String>,
 }
 
@@ -193,6 +198,11 @@ impl Default for ProxyFlags {
                 true,
                 "relay with splice(2) on Linux (false: user-space copy)",
             ),
+            cpu_policy: set.string(
+                "cpu-policy",
+                "batch",
+                "relay threads' scheduling: batch (never preempt on wake-up) or normal",
+            ),
             log_level: set.string("log-level", "info", "trace, debug, info, warn or error"),
             set,
         }
@@ -249,6 +259,9 @@ impl ProxyFlags {
             n if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
             n => return Err(ConfigError::BadWorkerThreads(n)),
         };
+        let cpu_policy_text = parsed.get(self.cpu_policy);
+        let cpu_policy =
+            CpuPolicy::parse(&cpu_policy_text).ok_or(ConfigError::BadCpuPolicy(cpu_policy_text))?;
         let log_level_text = parsed.get(self.log_level);
         let log_level = log_level_text
             .to_ascii_lowercase()
@@ -271,6 +284,7 @@ impl ProxyFlags {
             proxy_version,
             splice: parsed.get(self.splice),
             worker_threads,
+            cpu_policy,
             log_level,
         })
     }
@@ -328,6 +342,7 @@ mod tests {
         assert_eq!(config.max_connections, 10_000);
         assert_eq!(config.proxy_version, ProxyVersion::V1);
         assert_eq!(config.log_level, tracing::Level::INFO);
+        assert_eq!(config.cpu_policy, CpuPolicy::Batch);
         // One event loop per usable CPU.
         assert_eq!(
             config.worker_threads,
@@ -514,6 +529,18 @@ mod tests {
             parse(&["--target-host=x", "--log-level=verbose"]),
             Err(ConfigError::BadLogLevel(_))
         ));
+        let error = parse(&["--target-host=x", "--cpu-policy=fifo"]).unwrap_err();
+        assert!(matches!(error, ConfigError::BadCpuPolicy(_)), "{error}");
+        assert!(error.to_string().contains("\"fifo\""), "{error}");
+        assert_eq!(
+            parse_with(
+                &["--target-host=x"],
+                &[("OUROBOROS_PROXY_CPU_POLICY", "normal")]
+            )
+            .unwrap()
+            .cpu_policy,
+            CpuPolicy::Normal
+        );
         assert_eq!(
             parse(&["--target-host=x", "--log-level=WARN"])
                 .unwrap()

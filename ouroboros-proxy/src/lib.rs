@@ -15,10 +15,12 @@
 //! - [`socket_options`]: TCP_NODELAY and keepalive.
 //! - [`health`] and [`readiness`]: `/healthz`, `/readyz`, `/metrics`.
 //! - [`metrics`]: counters and the Prometheus exposition.
+//! - [`cpu_policy`]: the relay threads' scheduling policy (`SCHED_BATCH` by default).
 //! - [`cli`]: the `ouroboros proxy` entry point.
 
 pub mod cli;
 pub mod config;
+pub mod cpu_policy;
 pub mod dial;
 pub mod header;
 pub mod health;

@@ -381,3 +381,48 @@ fn running_out_of_descriptors_does_not_kill_the_process() {
     assert!(proxy.child.try_wait().unwrap().is_none(), "process died");
     assert_eq!(http_get(proxy.health, "/healthz").status, 200);
 }
+
+/// Scheduling policy of every thread of `pid`, from `/proc/<pid>/task/<tid>/stat`
+/// (field 41).
+#[cfg(target_os = "linux")]
+fn thread_policies(pid: u32) -> Vec<i32> {
+    let mut policies = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        // The command name may hold spaces: fields are counted after its ")".
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let policy = after_name.split(' ').nth(41 - 3).unwrap();
+        policies.push(policy.parse().unwrap());
+    }
+    policies
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn every_relay_thread_runs_under_the_cpu_policy() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_port = target.local_addr().unwrap().port().to_string();
+    let port_flag = format!("--target-http-port={target_port}");
+    for (name, expected) in [("batch", libc::SCHED_BATCH), ("normal", libc::SCHED_OTHER)] {
+        let flag = format!("--cpu-policy={name}");
+        let proxy = ProxyProcess::spawn(
+            &[
+                &flag,
+                "--target-host=127.0.0.1",
+                &port_flag,
+                "--worker-threads=3",
+            ],
+            None,
+        );
+        let policies = thread_policies(proxy.child.id());
+        assert!(policies.len() >= 3, "{flag}: {policies:?}");
+        assert!(
+            policies.iter().all(|&p| p == expected),
+            "{flag}: thread policies {policies:?}, want {expected}\n{}",
+            proxy.stderr()
+        );
+        // The startup line names the policy in force.
+        let logged = format!("cpu_policy={name}");
+        assert!(proxy.stderr().contains(&logged), "{}", proxy.stderr());
+    }
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ouroboros_proxy::config::ProxyConfig;
+use ouroboros_proxy::cpu_policy::CpuPolicy;
 use ouroboros_proxy::header::ProxyVersion;
 use ouroboros_proxy::metrics::Metrics;
 use ouroboros_proxy::server::{BoundAddrs, Server};
@@ -64,6 +65,8 @@ pub fn base_config(backend_host: &str, http_port: u16, https_port: u16) -> Proxy
         proxy_version: ProxyVersion::V1,
         splice: true,
         worker_threads: 2,
+        // Applied by the command line only; in-process relays keep the test's policy.
+        cpu_policy: CpuPolicy::Normal,
         log_level: tracing::Level::INFO,
     }
 }
