@@ -426,3 +426,43 @@ fn every_relay_thread_runs_under_the_cpu_policy() {
         assert!(proxy.stderr().contains(&logged), "{}", proxy.stderr());
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_loop_streaming_in_bulk_runs_under_the_normal_policy_until_the_stream_ends() {
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port_flag = format!(
+        "--target-http-port={}",
+        backend.local_addr().unwrap().port()
+    );
+    let proxy = ProxyProcess::spawn(
+        &["--target-host=127.0.0.1", &port_flag, "--worker-threads=1"],
+        None,
+    );
+    let pid = proxy.child.id();
+    let all_batch = || thread_policies(pid).iter().all(|&p| p == libc::SCHED_BATCH);
+    assert!(all_batch(), "{:?}", thread_policies(pid));
+
+    // The backend streams until its client goes away; the client reads a little and
+    // then stops, so the relay's bulk direction stays open, blocked on a full socket.
+    let streamer = std::thread::spawn(move || {
+        let (mut stream, _) = backend.accept().unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        while stream.write_all(&chunk).is_ok() {}
+    });
+    let mut client = TcpStream::connect(proxy.http).unwrap();
+    let mut received = vec![0u8; 256 * 1024];
+    client.read_exact(&mut received).unwrap();
+    let some_normal = wait_until(IO_TIMEOUT, || {
+        thread_policies(pid).contains(&libc::SCHED_OTHER)
+    });
+    assert!(some_normal, "{:?}", thread_policies(pid));
+
+    drop(client);
+    streamer.join().unwrap();
+    assert!(
+        wait_until(IO_TIMEOUT, all_batch),
+        "{:?}",
+        thread_policies(pid)
+    );
+}
