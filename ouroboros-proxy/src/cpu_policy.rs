@@ -10,16 +10,9 @@
 //! scheduler slice, and only while the CPU is busy. An idle CPU runs the relay at once
 //! under either policy, and its share of a contended CPU is the same under both.
 //! `normal` keeps the default policy for latency-critical paths.
-//!
-//! Bulk streams are the exception: a long transfer is a pipeline whose speed is set by
-//! how quickly each hop reacts to data and room in its buffers, and waiting for a slice
-//! there costs throughput. While a [`BulkStream`] is held on an event loop's thread,
-//! that thread runs under the normal policy.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The scheduling policy of every relay thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,61 +49,10 @@ impl fmt::Display for CpuPolicy {
     }
 }
 
-/// Whether the process applied [`CpuPolicy::Batch`]; bulk streams switch away from it
-/// only then.
-static BATCH_APPLIED: AtomicBool = AtomicBool::new(false);
-
 /// Applies `policy` to the calling thread. Threads it starts afterwards inherit it, so
 /// this runs before the event loops and the runtime's helper threads exist. Neither
 /// policy needs a privilege; a sandbox that refuses the call leaves the default.
 pub fn apply(policy: CpuPolicy) -> io::Result<()> {
-    set_thread_policy(policy)?;
-    BATCH_APPLIED.store(policy == CpuPolicy::Batch, Ordering::Relaxed);
-    Ok(())
-}
-
-thread_local! {
-    /// Bulk streams in flight on this thread's event loop.
-    static BULK_STREAMS: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Held by a relay direction while it streams in bulk: the first one on a thread moves
-/// the thread to the normal policy, the last one to end moves it back.
-#[derive(Debug)]
-pub struct BulkStream {
-    counted: bool,
-}
-
-impl BulkStream {
-    pub fn begin() -> BulkStream {
-        let counted = BATCH_APPLIED.load(Ordering::Relaxed);
-        if counted {
-            BULK_STREAMS.with(|streams| {
-                if streams.get() == 0 {
-                    // A refusal leaves the thread as it was; the stream runs anyway.
-                    let _ = set_thread_policy(CpuPolicy::Normal);
-                }
-                streams.set(streams.get() + 1);
-            });
-        }
-        BulkStream { counted }
-    }
-}
-
-impl Drop for BulkStream {
-    fn drop(&mut self) {
-        if self.counted {
-            BULK_STREAMS.with(|streams| {
-                streams.set(streams.get() - 1);
-                if streams.get() == 0 {
-                    let _ = set_thread_policy(CpuPolicy::Batch);
-                }
-            });
-        }
-    }
-}
-
-fn set_thread_policy(policy: CpuPolicy) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         let number = match policy {
@@ -144,40 +86,19 @@ mod tests {
         assert_eq!(CpuPolicy::parse("fifo"), None);
     }
 
-    /// One test for everything that sets the process-wide policy, on threads of its own
-    /// so the test harness's threads keep theirs.
     #[cfg(target_os = "linux")]
     #[test]
-    fn threads_inherit_the_policy_and_bulk_streams_run_under_normal() {
-        fn policy() -> i32 {
-            unsafe { libc::sched_getscheduler(0) }
-        }
+    fn a_thread_started_after_apply_inherits_the_policy() {
+        // On a thread of its own, so the test harness's threads keep their policy.
         let seen = std::thread::spawn(|| {
             apply(CpuPolicy::Batch).unwrap();
-            let inherited = std::thread::spawn(policy).join().unwrap();
-            let first = BulkStream::begin();
-            let during_one = policy();
-            let second = BulkStream::begin();
-            drop(first);
-            let during_the_other = policy();
-            drop(second);
-            let after = policy();
+            let child = std::thread::spawn(|| unsafe { libc::sched_getscheduler(0) });
+            let inherited = child.join().unwrap();
             apply(CpuPolicy::Normal).unwrap();
-            let unconfigured = BulkStream::begin();
-            let under_normal = policy();
-            drop(unconfigured);
-            (
-                inherited,
-                during_one,
-                during_the_other,
-                after,
-                under_normal,
-                policy(),
-            )
+            (inherited, unsafe { libc::sched_getscheduler(0) })
         })
         .join()
         .unwrap();
-        let (batch, other) = (libc::SCHED_BATCH, libc::SCHED_OTHER);
-        assert_eq!(seen, (batch, other, other, batch, other, other));
+        assert_eq!(seen, (libc::SCHED_BATCH, libc::SCHED_OTHER));
     }
 }

@@ -19,7 +19,6 @@ use socket2::SockRef;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use crate::cpu_policy::BulkStream;
 use crate::metrics::{Counters, Direction};
 use crate::watchdog::Watch;
 
@@ -104,8 +103,6 @@ async fn run_pump(
 ) -> io::Result<()> {
     let source_fd = source.as_raw_fd();
     let mut full_reads = 0;
-    // Held from the moment this direction streams in bulk until it ends.
-    let mut bulk = None;
     loop {
         let ready = source.ready(Interest::READABLE).await?;
         let mut unsent = Vec::new();
@@ -146,9 +143,6 @@ async fn run_pump(
         } else {
             0
         };
-        if full_reads >= FULL_READS_BEFORE_SPLICE && bulk.is_none() {
-            bulk = Some(BulkStream::begin());
-        }
         #[cfg(target_os = "linux")]
         if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
             return splice_pump::run(source, destination, direction, metrics, watch).await;
