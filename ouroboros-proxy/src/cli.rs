@@ -63,13 +63,13 @@ enum RunError {
 }
 
 fn run(config: ProxyConfig) -> Result<(), RunError> {
-    // One event loop on this thread; the server starts the other `--worker-threads - 1`
-    // itself, each a single-threaded loop of its own (no work stealing, no cross-thread
-    // wake-ups inside a connection).
-    // The policy is set before any other thread exists, so every loop inherits it.
+    // Set before any other thread exists, so every event loop inherits it.
     if let Err(error) = cpu_policy::apply(config.cpu_policy) {
         tracing::warn!(policy = %config.cpu_policy, %error, "cannot set the CPU policy; keeping the system default");
     }
+    // One event loop on this thread; the server starts the other `--worker-threads - 1`
+    // itself, each a single-threaded loop of its own (no work stealing, no cross-thread
+    // wake-ups inside a connection).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
