@@ -169,30 +169,42 @@ haproxy_rss=$(rss_kib "$haproxy_pid")
 ours_rss=$(rss_kib "$ours_pid")
 uring_rss=$([ -n "$uring_pid" ] && rss_kib "$uring_pid" || echo 0)
 
-# Medians per target and metric, then ratios ours/HAProxy.
+# Medians per target and metric, then ratios ours/HAProxy and their spread over the rounds.
 awk -v hr="$haproxy_rss" -v or="$ours_rss" -v ur="$uring_rss" -v rounds="$ROUNDS" '
     function median(key,   n, i, j, t, a) {
         n = split(values[key], a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
+    # The spread of the per-round ratios, "min-max": how far one round can mislead.
+    function spread(target, m,   n, i, h, o, r, lo, hi) {
+        n = split(values["haproxy," m], h, " ")
+        split(values[target "," m], o, " ")
+        for (i = 1; i <= n; i++) {
+            if (h[i] <= 0) continue
+            r = o[i] / h[i]
+            if (lo == "" || r < lo) lo = r
+            if (hi == "" || r > hi) hi = r
+        }
+        return (lo == "") ? "-" : sprintf("%.2f-%.2f", lo, hi)
+    }
     { for (m = 3; m <= 10; m++) values[$2 "," m] = values[$2 "," m] " " $m }
     END {
         split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request,keep-alive CPU µs/request,conn-per-req CPU µs/request", names, ",")
         printf "\nMedians of %d interleaved rounds (loopback)\n", rounds
-        printf "%-30s %14s %14s %14s %18s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy"
+        printf "%-30s %14s %14s %14s %18s %14s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy", "per round"
         for (m = 3; m <= 10; m++) {
             d = median("direct," m); h = median("haproxy," m); o = median("ours," m)
             if (m == 7) { d /= 1048576; h /= 1048576; o /= 1048576 }
-            printf "%-30s %14.2f %14.2f %14.2f %18.2f\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0)
+            printf "%-30s %14.2f %14.2f %14.2f %18.2f %14s\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0), spread("ours", m)
         }
         printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
         if (ur > 0) {
-            printf "\n%-30s %14s %18s\n", "io_uring sketch", "median", "sketch/HAProxy"
+            printf "\n%-30s %14s %18s %14s\n", "io_uring sketch", "median", "sketch/HAProxy", "per round"
             for (m = 3; m <= 10; m++) {
                 h = median("haproxy," m); u = median("uring," m)
                 if (m == 7) { h /= 1048576; u /= 1048576 }
-                printf "%-30s %14.2f %18.2f\n", names[m - 2], u, (h > 0 ? u / h : 0)
+                printf "%-30s %14.2f %18.2f %14s\n", names[m - 2], u, (h > 0 ? u / h : 0), spread("uring", m)
             }
         }
     }' "$results"
