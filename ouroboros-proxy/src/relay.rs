@@ -255,18 +255,23 @@ pub(crate) fn try_read_draining(
 
 pub(crate) fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
     // SAFETY: reads into a live, exclusively borrowed buffer of the given length.
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     let read = {
         // Variadic: every argument passed as a full register.
         let (fd, length) = (fd as libc::c_long, buffer.len() as libc::c_long);
         unsafe { libc::syscall(libc::SYS_read, fd, buffer.as_mut_ptr(), length) as isize }
     };
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let read = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
-    if read < 0 {
+    byte_count(read)
+}
+
+/// The byte count of a read- or write-like system call, or the error its -1 stands for.
+fn byte_count(result: isize) -> io::Result<usize> {
+    if result < 0 {
         Err(io::Error::last_os_error())
     } else {
-        Ok(read as usize)
+        Ok(result as usize)
     }
 }
 
@@ -324,11 +329,7 @@ fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
             0 as libc::c_long,
         ) as isize
     };
-    if sent < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(sent as usize)
-    }
+    byte_count(sent)
 }
 
 /// Elsewhere a plain `write(2)` (the Rust runtime ignores SIGPIPE); the tail and the FIN
@@ -337,11 +338,7 @@ fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
 fn send_fd(fd: RawFd, data: &[u8], _hold: bool) -> io::Result<usize> {
     // SAFETY: writes from a live borrowed buffer of the given length.
     let sent = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-    if sent < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(sent as usize)
-    }
+    byte_count(sent)
 }
 
 #[cfg(target_os = "linux")]
@@ -388,11 +385,7 @@ mod splice_pump {
                 libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
             )
         };
-        if moved < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(moved as usize)
-        }
+        byte_count(moved)
     }
 
     /// socket → pipe → socket. The pipe is always drained completely before the next
