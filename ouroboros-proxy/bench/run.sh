@@ -142,16 +142,16 @@ run_wrk() {
         END { printf "%s %s %s\n", rps, ms, n }'
 }
 
-# CPU time (clock ticks) spread over requests (or MiB) → µs per request (or MiB).
-per_request_us() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print 0 }'; }
+# CPU time (clock ticks) spread over units of work (requests, MiB) → µs per unit.
+per_unit_us() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print 0 }'; }
 
-# BULK_RUNS downloads → the median speed in bytes/s. One transfer takes a fraction of a
+# BULK_RUNS downloads → the median speed in MiB/s. One transfer takes a fraction of a
 # second and its speed depends on where the scheduler puts client, proxy and nginx, so a
 # single download per round would mostly measure that placement.
 run_bulk() {
     for _ in $(seq 1 "$BULK_RUNS"); do
         curl -s -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$1/bulk.bin"
-    done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", ((NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1048576 }'
 }
 
 results="$work/results"
@@ -167,12 +167,12 @@ for round in $(seq 1 "$ROUNDS"); do
         read -r cpr_rps cpr_p99 cpr_n < <(run_wrk "$port" -H "Connection: close")
         after=$(cpu_ticks "$pid")
         bulk=$(run_bulk "$port")
-        bulk_cpu_us=$(per_request_us $(($(cpu_ticks "$pid") - after)) $((BULK_MIB * BULK_RUNS)))
-        cpu_us=$(per_request_us $((after - before)) $((ka_n + cpr_n)))
-        ka_cpu_us=$(per_request_us $((between - before)) "$ka_n")
-        cpr_cpu_us=$(per_request_us $((after - between)) "$cpr_n")
+        bulk_cpu_us=$(per_unit_us $(($(cpu_ticks "$pid") - after)) $((BULK_MIB * BULK_RUNS)))
+        cpu_us=$(per_unit_us $((after - before)) $((ka_n + cpr_n)))
+        ka_cpu_us=$(per_unit_us $((between - before)) "$ka_n")
+        cpr_cpu_us=$(per_unit_us $((after - between)) "$cpr_n")
         echo "$round $target $ka_rps $ka_p99 $cpr_rps $cpr_p99 $bulk $cpu_us $ka_cpu_us $cpr_cpu_us $bulk_cpu_us" >>"$results"
-        echo "round $round $target: keep-alive ${ka_rps} req/s (p99 ${ka_p99} ms, cpu ${ka_cpu_us} µs/req), conn-per-request ${cpr_rps} req/s (p99 ${cpr_p99} ms, cpu ${cpr_cpu_us} µs/req), bulk $(awk -v b="$bulk" 'BEGIN{printf "%.0f", b/1048576}') MiB/s (cpu ${bulk_cpu_us} µs/MiB), cpu ${cpu_us} µs/req" >&2
+        echo "round $round $target: keep-alive ${ka_rps} req/s (p99 ${ka_p99} ms, cpu ${ka_cpu_us} µs/req), conn-per-request ${cpr_rps} req/s (p99 ${cpr_p99} ms, cpu ${cpr_cpu_us} µs/req), bulk ${bulk} MiB/s (cpu ${bulk_cpu_us} µs/MiB), cpu ${cpu_us} µs/req" >&2
     done
 done
 
@@ -200,22 +200,21 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v ur="$uring_rss" -v rounds="$ROUNDS
         }
         return (lo == "") ? "-" : sprintf("%.2f-%.2f", lo, hi)
     }
-    { for (m = 3; m <= 11; m++) values[$2 "," m] = values[$2 "," m] " " $m }
+    # Fields 3.. of a result line are the metrics, in the order of `names` below.
+    { for (m = 3; m <= NF; m++) values[$2 "," m] = values[$2 "," m] " " $m }
     END {
-        split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request,keep-alive CPU µs/request,conn-per-req CPU µs/request,bulk CPU µs/MiB", names, ",")
+        last = 2 + split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request,keep-alive CPU µs/request,conn-per-req CPU µs/request,bulk CPU µs/MiB", names, ",")
         printf "\nMedians of %d interleaved rounds (loopback)\n", rounds
         printf "%-30s %14s %14s %14s %18s %14s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy", "per round"
-        for (m = 3; m <= 11; m++) {
+        for (m = 3; m <= last; m++) {
             d = median("direct," m); h = median("haproxy," m); o = median("ours," m)
-            if (m == 7) { d /= 1048576; h /= 1048576; o /= 1048576 }
             printf "%-30s %14.2f %14.2f %14.2f %18.2f %14s\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0), spread("ours", m)
         }
         printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
         if (ur > 0) {
             printf "\n%-30s %14s %18s %14s\n", "io_uring sketch", "median", "sketch/HAProxy", "per round"
-            for (m = 3; m <= 11; m++) {
+            for (m = 3; m <= last; m++) {
                 h = median("haproxy," m); u = median("uring," m)
-                if (m == 7) { h /= 1048576; u /= 1048576 }
                 printf "%-30s %14.2f %18.2f %14s\n", names[m - 2], u, (h > 0 ? u / h : 0), spread("uring", m)
             }
         }
