@@ -256,14 +256,39 @@ pub(crate) fn try_read_draining(
 pub(crate) fn read_fd(fd: RawFd, buffer: &mut [u8]) -> io::Result<usize> {
     // SAFETY: reads into a live, exclusively borrowed buffer of the given length.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let read = {
-        // Variadic: every argument passed as a full register.
-        let (fd, length) = (fd as libc::c_long, buffer.len() as libc::c_long);
-        unsafe { libc::syscall(libc::SYS_read, fd, buffer.as_mut_ptr(), length) as isize }
+    let read = unsafe {
+        raw_syscall(
+            libc::SYS_read,
+            [
+                fd as libc::c_long,
+                buffer.as_mut_ptr() as libc::c_long,
+                buffer.len() as libc::c_long,
+                0,
+                0,
+                0,
+            ],
+        )
     };
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let read = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
     byte_count(read)
+}
+
+/// `syscall(2)` with every argument widened to a full register, as the variadic call
+/// expects; unused trailing arguments are zero and ignored by the kernel.
+///
+/// On Linux the relay's `read` and `send` go through here: glibc's wrappers are
+/// thread-cancellation points and bracket every call with bookkeeping the relay never
+/// uses (it cancels no threads), about 2 % of the CPU of a keep-alive request.
+///
+/// # Safety
+/// As for the system call `number` with these arguments.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+unsafe fn raw_syscall(number: libc::c_long, args: [libc::c_long; 6]) -> isize {
+    let [a, b, c, d, e, f] = args;
+    // SAFETY: forwarded from the caller.
+    unsafe { libc::syscall(number, a, b, c, d, e, f) as isize }
 }
 
 /// The byte count of a read- or write-like system call, or the error its -1 stands for.
@@ -299,35 +324,26 @@ async fn write_all(
 
 /// `send(2)` without SIGPIPE. With `hold`, `MSG_MORE` keeps a short tail in the socket
 /// until the caller's `shutdown`/`close`, which pushes it out together with the FIN.
-///
-/// On Linux the relay's `read` and `send` go through `syscall(2)`: glibc's wrappers are
-/// thread-cancellation points and bracket every call with bookkeeping the relay never
-/// uses (it cancels no threads), about 2 % of the CPU of a keep-alive request.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
     let mut flags = libc::MSG_NOSIGNAL;
     if hold {
         flags |= libc::MSG_MORE;
     }
-    let no_address = std::ptr::null::<libc::sockaddr>();
-    // Variadic: every argument passed as a full register.
-    let (fd, flags, length) = (
-        fd as libc::c_long,
-        flags as libc::c_long,
-        data.len() as libc::c_long,
-    );
     // SAFETY: sends from a live borrowed buffer of the given length, to the connected
-    // peer (no address).
+    // peer (no address, zero address length).
     let sent = unsafe {
-        libc::syscall(
+        raw_syscall(
             libc::SYS_sendto,
-            fd,
-            data.as_ptr(),
-            length,
-            flags,
-            no_address,
-            0 as libc::c_long,
-        ) as isize
+            [
+                fd as libc::c_long,
+                data.as_ptr() as libc::c_long,
+                data.len() as libc::c_long,
+                flags as libc::c_long,
+                0,
+                0,
+            ],
+        )
     };
     byte_count(sent)
 }
