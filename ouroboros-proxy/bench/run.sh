@@ -7,9 +7,10 @@
 # Knobs (environment): ROUNDS (3), DURATION seconds per wrk run (10), CONNECTIONS (50),
 # BULK_MIB size of the bulk download (512), BULK_RUNS downloads per round whose median
 # counts (3), OURS_ARGS extra relay flags (for example --worker-threads=2), OURS_WRAP a
-# command that execs the relay (for example "chrt -b 0"), CARGO_TARGET_DIR, URING=1 (adds
-# a fourth contender: the relay's data path on io_uring, from bench/uring-sketch, also
-# reported against HAProxy).
+# command that execs the relay (for example "chrt -b 0"), CARGO_TARGET_DIR. URING=1 and
+# EPOLL=1 add measuring sketches as further contenders, each reported against HAProxy:
+# the relay's data path on io_uring (bench/uring-sketch) and on a bare epoll loop without
+# an async runtime (bench/epoll-sketch).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -20,6 +21,10 @@ BULK_RUNS=${BULK_RUNS:-3}
 OURS_ARGS=${OURS_ARGS:-}
 OURS_WRAP=${OURS_WRAP:-}
 URING=${URING:-}
+EPOLL=${EPOLL:-}
+sketches=""
+[ -n "$URING" ] && sketches="$sketches uring"
+[ -n "$EPOLL" ] && sketches="$sketches epoll"
 
 here=$(cd "$(dirname "$0")" && pwd)
 workspace=$(cd "$here/../.." && pwd)
@@ -33,11 +38,11 @@ echo "building ouroboros-proxy (release)..." >&2
 (cd "$workspace" && cargo build --release -q -p ouroboros-proxy --bin ouroboros-proxy)
 target_dir=${CARGO_TARGET_DIR:-$workspace/target}
 proxy_bin="$target_dir/release/ouroboros-proxy"
-if [ -n "$URING" ]; then
-    echo "building the io_uring sketch (release)..." >&2
-    CARGO_TARGET_DIR="$target_dir/uring-sketch" cargo build --release -q --manifest-path "$here/uring-sketch/Cargo.toml"
-    uring_bin="$target_dir/uring-sketch/release/uring-sketch"
-fi
+declare -A sketch_port sketch_pid
+for sketch in $sketches; do
+    echo "building the $sketch sketch (release)..." >&2
+    CARGO_TARGET_DIR="$target_dir/$sketch-sketch" cargo build --release -q --manifest-path "$here/$sketch-sketch/Cargo.toml"
+done
 
 work=$(mktemp -d)
 pids=()
@@ -67,7 +72,6 @@ pp_port=$(free_port)
 haproxy_port=$(free_port)
 ours_port=$(free_port)
 ours_health=$(free_port)
-uring_port=$(free_port)
 
 mkdir -p "$work/www"
 head -c $((BULK_MIB * 1024 * 1024)) /dev/urandom >"$work/www/bulk.bin"
@@ -113,19 +117,20 @@ ours_pid=$!
 pids+=($ours_pid)
 
 targets="direct haproxy ours"
-uring_pid=""
-if [ -n "$URING" ]; then
-    "$uring_bin" --listen-http=127.0.0.1:$uring_port --target-http-port=$pp_port 2>"$work/uring.log" &
-    uring_pid=$!
-    pids+=($uring_pid)
-    targets="$targets uring"
-    wait_port "$uring_port"
-fi
+for sketch in $sketches; do
+    sketch_port[$sketch]=$(free_port)
+    "$target_dir/$sketch-sketch/release/$sketch-sketch" --listen-http=127.0.0.1:${sketch_port[$sketch]} \
+        --target-http-port=$pp_port 2>"$work/$sketch.log" &
+    sketch_pid[$sketch]=$!
+    pids+=($!)
+    targets="$targets $sketch"
+    wait_port "${sketch_port[$sketch]}"
+done
 
 for port in $direct_port $pp_port $haproxy_port $ours_port; do wait_port "$port"; done
 
-port_of() { case $1 in direct) echo "$direct_port" ;; haproxy) echo "$haproxy_port" ;; ours) echo "$ours_port" ;; uring) echo "$uring_port" ;; esac; }
-pid_of() { case $1 in haproxy) echo "$haproxy_pid" ;; ours) echo "$ours_pid" ;; uring) echo "$uring_pid" ;; *) echo "" ;; esac; }
+port_of() { case $1 in direct) echo "$direct_port" ;; haproxy) echo "$haproxy_port" ;; ours) echo "$ours_port" ;; *) echo "${sketch_port[$1]}" ;; esac; }
+pid_of() { case $1 in direct) echo "" ;; haproxy) echo "$haproxy_pid" ;; ours) echo "$ours_pid" ;; *) echo "${sketch_pid[$1]}" ;; esac; }
 
 # utime+stime of a process and its threads, in clock ticks.
 cpu_ticks() { [ -n "$1" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
@@ -179,10 +184,9 @@ done
 rss_kib() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 haproxy_rss=$(rss_kib "$haproxy_pid")
 ours_rss=$(rss_kib "$ours_pid")
-uring_rss=$([ -n "$uring_pid" ] && rss_kib "$uring_pid" || echo 0)
 
 # Medians per target and metric, then ratios ours/HAProxy and their spread over the rounds.
-awk -v hr="$haproxy_rss" -v or="$ours_rss" -v ur="$uring_rss" -v rounds="$ROUNDS" '
+awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$ROUNDS" '
     function median(key,   n, i, j, t, a) {
         n = split(values[key], a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -211,11 +215,12 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v ur="$uring_rss" -v rounds="$ROUNDS
             printf "%-30s %14.2f %14.2f %14.2f %18.2f %14s\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0), spread("ours", m)
         }
         printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
-        if (ur > 0) {
-            printf "\n%-30s %14s %18s %14s\n", "io_uring sketch", "median", "sketch/HAProxy", "per round"
+        count = split(sketches, sketch, " ")
+        for (k = 1; k <= count; k++) {
+            printf "\n%-30s %14s %18s %14s\n", (sketch[k] == "uring" ? "io_uring" : sketch[k]) " sketch", "median", "sketch/HAProxy", "per round"
             for (m = 3; m <= last; m++) {
-                h = median("haproxy," m); u = median("uring," m)
-                printf "%-30s %14.2f %18.2f %14s\n", names[m - 2], u, (h > 0 ? u / h : 0), spread("uring", m)
+                h = median("haproxy," m); u = median(sketch[k] "," m)
+                printf "%-30s %14.2f %18.2f %14s\n", names[m - 2], u, (h > 0 ? u / h : 0), spread(sketch[k], m)
             }
         }
     }' "$results"
