@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Loopback benchmark: nginx direct (the physical limit), HAProxy with `send-proxy` and
 # its defaults (the peer's data plane), and ouroboros-proxy (release build), measured in
-# interleaved rounds so that drift on the machine hits all three alike.
+# interleaved rounds so that drift on the machine hits all three alike. The order changes
+# every round (rotated every other round, reversed in between; with three contenders six
+# rounds run all six orders), so that no contender always runs right after the same other
+# one: on a shared 2-core machine, what ran just before moves a result by up to a tenth.
 #
 # Needs: nginx, haproxy, wrk, curl (Debian: nginx-light haproxy wrk curl), cargo.
 # Knobs (environment): ROUNDS (3), DURATION seconds per wrk run (10), CONNECTIONS (50),
@@ -159,11 +162,26 @@ run_bulk() {
     done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", ((NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1048576 }'
 }
 
+# The contenders in the order round $1 runs them.
+round_order() {
+    local round=$1
+    shift
+    local -a order=("$@") rotated=()
+    local i
+    local k=$(((round - 1) / 2 % ${#order[@]}))
+    rotated=("${order[@]:k}" "${order[@]:0:k}")
+    if ((round % 2 == 0)); then
+        for ((i = ${#rotated[@]} - 1; i >= 0; i--)); do printf '%s\n' "${rotated[i]}"; done
+    else
+        printf '%s\n' "${rotated[@]}"
+    fi
+}
+
 results="$work/results"
 : >"$results"
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
-    for target in $targets; do
+    for target in $(round_order "$round" $targets); do
         port=$(port_of $target)
         pid=$(pid_of $target)
         before=$(cpu_ticks "$pid")
