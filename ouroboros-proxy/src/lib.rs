@@ -10,6 +10,8 @@
 //! - [`resolve`] and [`dial`]: backend lookup and connect, failure causes.
 //! - [`header`]: PROXY v1/v2 encoding (and decoding, for tests and fuzzing).
 //! - [`relay`]: the two-way byte pump (`splice(2)` on Linux), half-close.
+//! - `relay_engine` (Linux): kept-alive connections after their first exchange, on an
+//!   `epoll` loop and thread of their own.
 //! - [`watchdog`]: dial, header and idle bounds and the drain's force-close, one sweep
 //!   per event loop instead of a timer per connection.
 //! - [`socket_options`]: TCP_NODELAY and keepalive.
@@ -27,6 +29,8 @@ pub mod health;
 pub mod metrics;
 pub mod readiness;
 pub mod relay;
+#[cfg(target_os = "linux")]
+pub mod relay_engine;
 pub mod resolve;
 pub mod server;
 pub mod socket_options;

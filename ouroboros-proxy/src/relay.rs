@@ -9,9 +9,12 @@
 //! control instead of growing memory.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io;
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::task::Poll;
 
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -27,36 +30,93 @@ use crate::watchdog::Watch;
 /// buffer; bulk streams move on to `splice(2)` instead of a bigger buffer.
 pub const COPY_BUFFER_SIZE: usize = 16 * 1024;
 
-/// Relays until both directions are done. The sockets are closed when the caller drops
-/// them; bounds (idle timeout, force-close) are the caller's, through `watch`.
+/// How [`relay`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relayed {
+    /// Both directions are done.
+    Done,
+    /// The connection turned out to carry more than one exchange and stopped at a point
+    /// where no bytes are held: the caller moves it to the relay engine.
+    HandOff,
+}
+
+/// Relays until both directions are done, or, with `hand_off`, until the client sends
+/// again after the backend answered (a second request on a kept-alive connection) while
+/// nothing is held in between. The sockets are closed when the caller drops them; bounds
+/// (idle timeout, force-close) are the caller's, through `watch`.
+///
+/// Why hand off: a connection that lives for one exchange is cheapest here, where its
+/// dial and header already are; one that keeps exchanging is cheapest on the engine,
+/// which moves a message without waking a task.
 pub async fn relay(
     client: &TcpStream,
     backend: &TcpStream,
     splice: bool,
     metrics: &Counters,
     watch: &Watch,
-) {
+    hand_off: bool,
+) -> Relayed {
     let one_done = AtomicBool::new(false);
-    tokio::join!(
-        pump(
-            client,
-            backend,
-            Direction::ClientToBackend,
-            splice,
-            metrics,
-            watch,
-            &one_done
-        ),
-        pump(
-            backend,
-            client,
-            Direction::BackendToClient,
-            splice,
-            metrics,
-            watch,
-            &one_done
-        ),
-    );
+    let exchange = Exchange::default();
+    let exchange = hand_off.then_some(&exchange);
+    let mut to_backend = pin!(pump(
+        client,
+        backend,
+        Direction::ClientToBackend,
+        splice,
+        metrics,
+        watch,
+        &one_done,
+        exchange,
+    ));
+    let mut to_client = pin!(pump(
+        backend,
+        client,
+        Direction::BackendToClient,
+        splice,
+        metrics,
+        watch,
+        &one_done,
+        exchange,
+    ));
+    let (mut to_backend_done, mut to_client_done) = (false, false);
+    std::future::poll_fn(|cx| {
+        if !to_backend_done {
+            if let Poll::Ready(end) = to_backend.as_mut().poll(cx) {
+                if end == PumpEnd::HandOff {
+                    // The other direction waits for readiness with nothing held
+                    // (`Exchange::answer_idle`): dropping it loses no byte.
+                    return Poll::Ready(Relayed::HandOff);
+                }
+                to_backend_done = true;
+            }
+        }
+        if !to_client_done && to_client.as_mut().poll(cx).is_ready() {
+            to_client_done = true;
+        }
+        if to_backend_done && to_client_done {
+            Poll::Ready(Relayed::Done)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// What the two directions of one connection tell each other about a hand-off.
+#[derive(Default)]
+struct Exchange {
+    /// Messages relayed to the client so far.
+    answers: AtomicU32,
+    /// The backend-to-client direction waits for readiness in copy mode, holding no
+    /// bytes.
+    answer_idle: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PumpEnd {
+    Ended,
+    HandOff,
 }
 
 /// Moves bytes from `source` to `destination` until EOF or error, then half-closes the
@@ -65,6 +125,7 @@ pub async fn relay(
 /// The direction that ends second skips the `shutdown`: both sockets are closed right
 /// after it, and `close` sends the same FIN (there is no unread data left to turn it
 /// into a reset, since the other direction already read to its end).
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     source: &TcpStream,
     destination: &TcpStream,
@@ -73,15 +134,29 @@ async fn pump(
     metrics: &Counters,
     watch: &Watch,
     one_done: &AtomicBool,
-) {
-    if let Err(error) = run_pump(source, destination, direction, splice, metrics, watch).await {
-        tracing::trace!(%error, ?direction, "relay direction ended with an error");
+    exchange: Option<&Exchange>,
+) -> PumpEnd {
+    match run_pump(
+        source,
+        destination,
+        direction,
+        splice,
+        metrics,
+        watch,
+        exchange,
+    )
+    .await
+    {
+        Ok(PumpEnd::HandOff) => return PumpEnd::HandOff,
+        Ok(PumpEnd::Ended) => {}
+        Err(error) => tracing::trace!(%error, ?direction, "relay direction ended with an error"),
     }
     if !one_done.swap(true, Ordering::Relaxed) {
         // The peer may already be gone; nothing useful can be done about a failed
         // shutdown.
         let _ = SockRef::from(destination).shutdown(Shutdown::Write);
     }
+    PumpEnd::Ended
 }
 
 /// Consecutive reads that fill the whole copy buffer before a direction is considered a
@@ -100,11 +175,20 @@ async fn run_pump(
     splice: bool,
     metrics: &Counters,
     watch: &Watch,
-) -> io::Result<()> {
+    exchange: Option<&Exchange>,
+) -> io::Result<PumpEnd> {
     let source_fd = source.as_raw_fd();
     let mut full_reads = 0;
+    let answering = direction == Direction::BackendToClient;
     loop {
-        let ready = source.ready(Interest::READABLE).await?;
+        if let (Some(exchange), true) = (exchange, answering) {
+            exchange.answer_idle.store(true, Ordering::Relaxed);
+        }
+        let ready = source.ready(Interest::READABLE).await;
+        if let (Some(exchange), true) = (exchange, answering) {
+            exchange.answer_idle.store(false, Ordering::Relaxed);
+        }
+        let ready = ready?;
         let mut unsent = Vec::new();
         let moved = with_copy_buffer(|buffer| -> io::Result<Option<(usize, bool)>> {
             let capacity = buffer.len();
@@ -127,7 +211,7 @@ async fn run_pump(
             continue;
         };
         if read == 0 {
-            return Ok(());
+            return Ok(PumpEnd::Ended);
         }
         if !unsent.is_empty() {
             write_all(destination, &unsent, last).await?;
@@ -136,7 +220,17 @@ async fn run_pump(
         metrics.bytes(direction, read as u64);
         watch.touch();
         if last {
-            return Ok(());
+            return Ok(PumpEnd::Ended);
+        }
+        if let Some(exchange) = exchange {
+            if answering {
+                exchange.answers.fetch_add(1, Ordering::Relaxed);
+            } else if exchange.answers.load(Ordering::Relaxed) > 0
+                && exchange.answer_idle.load(Ordering::Relaxed)
+            {
+                // The client spoke again after an answer, and this message is out.
+                return Ok(PumpEnd::HandOff);
+            }
         }
         full_reads = if read == COPY_BUFFER_SIZE {
             full_reads + 1
@@ -145,7 +239,9 @@ async fn run_pump(
         };
         #[cfg(target_os = "linux")]
         if splice && full_reads >= FULL_READS_BEFORE_SPLICE {
-            return splice_pump::run(source, destination, direction, metrics, watch).await;
+            return splice_pump::run(source, destination, direction, metrics, watch)
+                .await
+                .map(|()| PumpEnd::Ended);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (splice, FULL_READS_BEFORE_SPLICE);
@@ -162,7 +258,7 @@ thread_local! {
         RefCell::new(vec![0; COPY_BUFFER_SIZE].into_boxed_slice());
 }
 
-fn with_copy_buffer<T>(operation: impl FnOnce(&mut [u8]) -> T) -> T {
+pub(crate) fn with_copy_buffer<T>(operation: impl FnOnce(&mut [u8]) -> T) -> T {
     COPY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
         Ok(mut buffer) => operation(&mut buffer),
         // Only reachable if an operation re-entered this function; stay correct anyway.
@@ -325,7 +421,7 @@ async fn write_all(
 /// `send(2)` without SIGPIPE. With `hold`, `MSG_MORE` keeps a short tail in the socket
 /// until the caller's `shutdown`/`close`, which pushes it out together with the FIN.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
+pub(crate) fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
     let mut flags = libc::MSG_NOSIGNAL;
     if hold {
         flags |= libc::MSG_MORE;
@@ -351,7 +447,7 @@ fn send_fd(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
 /// Elsewhere a plain `write(2)` (the Rust runtime ignores SIGPIPE); the tail and the FIN
 /// may leave in separate segments.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn send_fd(fd: RawFd, data: &[u8], _hold: bool) -> io::Result<usize> {
+pub(crate) fn send_fd(fd: RawFd, data: &[u8], _hold: bool) -> io::Result<usize> {
     // SAFETY: writes from a live borrowed buffer of the given length.
     let sent = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
     byte_count(sent)

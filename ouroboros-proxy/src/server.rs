@@ -22,8 +22,10 @@ use crate::health::{self, HealthContext};
 use crate::metrics::{Counters, Metrics, RejectReason};
 use crate::readiness::ReadinessTracker;
 use crate::relay;
+#[cfg(target_os = "linux")]
+use crate::relay_engine::{EngineThread, RelayEngine};
 use crate::socket_options;
-use crate::watchdog::{supervise, Phase, Registration, Stop, Watch, Watchdog};
+use crate::watchdog::{supervise, Phase, Registration, Stop, Watchdog};
 
 /// Pending connections the kernel queues per listener while the accept loop is busy or
 /// backing off.
@@ -506,13 +508,20 @@ async fn accept_loop(
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let counters = context.metrics.shard(shard);
-    // The connections accepted here stay on this event loop, and so does their watchdog.
+    // The connections accepted here stay on this event loop, and so do their watchdog
+    // and the engine that relays them; the engine's driver lives as long as the sweep.
     let watchdog = Watchdog::new(context.dial_timeout, context.idle_timeout);
-    connections.spawn(sweep_loop(
+    let (engine, engine_driver) = start_engine(&context, shard);
+    let sweep = sweep_loop(
         Arc::clone(&watchdog),
         stop.clone(),
         context.force_close.clone(),
-    ));
+    );
+    connections.spawn(async move {
+        // Ends (and stops the engine) once the sweep saw the last connection go.
+        let _engine_driver = engine_driver;
+        sweep.await;
+    });
     // The stop signal is polled before every accept: a token of this loop's own (and
     // one wait on it, not one per accept) keeps that off the lock the shared token's
     // other waiters use.
@@ -572,8 +581,9 @@ async fn accept_loop(
         }
         let registration = watchdog.register();
         let context = Arc::clone(&context);
+        let engine = engine.clone();
         connections.spawn(async move {
-            handle_connection(stream, peer, role, &context, shard, registration).await;
+            handle_connection(stream, peer, role, &context, shard, registration, engine).await;
             context.limit.release();
         });
     }
@@ -623,6 +633,7 @@ async fn handle_connection(
     context: &ConnectionContext,
     shard: usize,
     registration: Registration,
+    engine: Engine,
 ) {
     let counters = context.metrics.shard(shard);
     if context.draining.load(Ordering::Relaxed) {
@@ -656,7 +667,15 @@ async fn handle_connection(
     // The outcome is fully handled: normal endings inside, stops by `report_stop`.
     let _ = supervise(
         watch,
-        relay_connection(client, peer, backend, context, counters, watch),
+        relay_connection(
+            client,
+            peer,
+            backend,
+            context,
+            counters,
+            &registration,
+            engine,
+        ),
         report_stop,
     )
     .await;
@@ -682,8 +701,10 @@ async fn relay_connection(
     backend_addr: &BackendAddr,
     context: &ConnectionContext,
     counters: &Counters,
-    watch: &Watch,
+    registration: &Registration,
+    engine: Engine,
 ) {
+    let watch = registration.watch();
     socket_options::tune_accepted_socket(&client);
     // Client bytes are not read while dialing; they wait in the kernel buffer.
     let dialed = if context.dial_timeout.is_zero() {
@@ -719,7 +740,51 @@ async fn relay_connection(
         }
     }
     watch.enter_relay();
-    relay::relay(&client, &backend, context.splice, counters, watch).await;
+    let relayed = relay::relay(
+        &client,
+        &backend,
+        context.splice,
+        counters,
+        watch,
+        engine.is_some(),
+    )
+    .await;
+    #[cfg(target_os = "linux")]
+    if let (relay::Relayed::HandOff, Some(engine)) = (relayed, engine) {
+        match engine.relay(client, backend, context.splice, registration.shared_watch()) {
+            Ok(relaying) => relaying.await,
+            // Both sockets are closed by now; this only happens when the kernel refuses
+            // to watch another descriptor.
+            Err(error) => tracing::warn!(%error, "relay engine refused a connection"),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (relayed, engine);
+}
+
+/// Where kept-alive connections move after their first exchange: the loop's
+/// [`RelayEngine`] on Linux; elsewhere (or if the engine could not start) they stay on
+/// the async relay.
+#[cfg(target_os = "linux")]
+type Engine = Option<RelayEngine>;
+#[cfg(not(target_os = "linux"))]
+type Engine = Option<std::convert::Infallible>;
+#[cfg(not(target_os = "linux"))]
+type EngineThread = std::convert::Infallible;
+
+/// Starts the relay engine of one accept loop; its driver runs until the returned
+/// handle is dropped.
+fn start_engine(context: &ConnectionContext, shard: usize) -> (Engine, Option<EngineThread>) {
+    #[cfg(target_os = "linux")]
+    match RelayEngine::start(Arc::clone(&context.metrics), shard) {
+        Ok((engine, thread)) => return (Some(engine), Some(thread)),
+        Err(error) => {
+            tracing::warn!(%error, "relay engine unavailable; relaying on the async runtime")
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (context, shard);
+    (None, None)
 }
 
 /// Most bytes of an early request sent together with the header.

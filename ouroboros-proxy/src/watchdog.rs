@@ -269,6 +269,11 @@ impl Registration {
     pub fn watch(&self) -> &Watch {
         &self.watch
     }
+
+    /// The watch, for a part of the connection that outlives this borrow.
+    pub fn shared_watch(&self) -> Arc<Watch> {
+        Arc::clone(&self.watch)
+    }
 }
 
 impl Drop for Registration {

@@ -372,3 +372,107 @@ fn last_bytes_and_eof_from_a_closing_backend_arrive_at_once() {
     }
     backend.join().unwrap();
 }
+
+/// A client whose connection exchanged twice with the echo backend: the second message
+/// after an answer moves the connection to the relay engine.
+fn kept_alive_client(proxy: &InProcessProxy) -> TcpStream {
+    let mut stream = connect(proxy.http());
+    for message in [b"first", b"again"] {
+        stream.write_all(message).unwrap();
+        let mut echoed = [0u8; 5];
+        stream.read_exact(&mut echoed).unwrap();
+        assert_eq!(&echoed, message);
+    }
+    stream
+}
+
+fn bytes_relayed(proxy: &InProcessProxy, direction: &str) -> u64 {
+    let series = format!("ouroboros_proxy_bytes_total{{direction=\"{direction}\"}} ");
+    let text = proxy.metrics.render();
+    let line = text.lines().find(|line| line.starts_with(&series)).unwrap();
+    line[series.len()..].parse().unwrap()
+}
+
+#[test]
+fn kept_alive_connection_relays_4_mib_and_a_half_close_after_the_hand_off() {
+    for splice in [true, false] {
+        let (proxy, _backend) = echo_proxy(splice);
+        let stream = kept_alive_client(&proxy);
+        let mut payload = vec![0u8; 4 * 1024 * 1024];
+        PseudoRandom::new(11).fill(&mut payload);
+        let mut writer = stream.try_clone().unwrap();
+        let to_send = payload.clone();
+        let sender = std::thread::spawn(move || {
+            writer.write_all(&to_send).unwrap();
+            writer.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut received = Vec::new();
+        BufReader::new(stream).read_to_end(&mut received).unwrap();
+        sender.join().unwrap();
+        assert!(
+            received == payload,
+            "splice={splice}: {} bytes back, differ",
+            received.len()
+        );
+        let expected = payload.len() as u64 + 10;
+        for direction in ["client-to-backend", "backend-to-client"] {
+            assert!(
+                wait_until(IO_TIMEOUT, || bytes_relayed(&proxy, direction) == expected),
+                "splice={splice}: {direction} counted {} bytes, expected {expected}",
+                bytes_relayed(&proxy, direction)
+            );
+        }
+    }
+}
+
+#[test]
+fn kept_alive_connection_gets_the_backend_half_close_after_the_hand_off() {
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = backend.local_addr().unwrap().port();
+    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = backend.accept().unwrap();
+        read_header_line(&mut stream);
+        let mut message = [0u8; 5];
+        for _ in 0..2 {
+            stream.read_exact(&mut message).unwrap();
+            stream.write_all(&message).unwrap();
+        }
+        // The engine relays this last answer and the FIN behind it.
+        stream.write_all(b"bye").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).unwrap();
+        rest
+    });
+    let mut stream = kept_alive_client(&proxy);
+    let mut tail = Vec::new();
+    stream.read_to_end(&mut tail).unwrap();
+    assert_eq!(tail, b"bye");
+    // The client's direction still works after the backend's half-close.
+    stream.write_all(b"last words").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(server.join().unwrap(), b"last words");
+}
+
+#[test]
+fn idle_timeout_applies_after_the_hand_off() {
+    let backend = echo_backend();
+    let mut config = base_config("127.0.0.1", backend.port, backend.port);
+    config.idle_timeout = Some(Duration::from_millis(300));
+    let proxy = InProcessProxy::start(config);
+    let mut stream = kept_alive_client(&proxy);
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    assert!(rest.is_empty());
+    assert!(proxy
+        .metrics
+        .render()
+        .contains("ouroboros_proxy_idle_timeouts_total 1"));
+}
