@@ -58,6 +58,10 @@ struct Shared {
 struct State {
     connections: Vec<Option<Connection>>,
     free: Vec<usize>,
+    /// Told apart the connections that used a slot one after the other: an event
+    /// fetched just before a connection was dropped must not reach the next one in its
+    /// slot (a stale hang-up would end the new one's direction early).
+    next_generation: u32,
     metrics: Arc<Metrics>,
     shard: usize,
 }
@@ -94,6 +98,7 @@ impl RelayEngine {
             state: Mutex::new(State {
                 connections: Vec::new(),
                 free: Vec::new(),
+                next_generation: 0,
                 metrics,
                 shard,
             }),
@@ -126,7 +131,14 @@ impl RelayEngine {
         let fds = [sockets[CLIENT].as_raw_fd(), sockets[BACKEND].as_raw_fd()];
         let mut state = self.shared.lock();
         let slot = state.free.pop().unwrap_or(state.connections.len());
+        if slot >= MAX_SLOTS {
+            // Far beyond any descriptor limit; keeps every token distinct from `STOP`.
+            return Err(io::Error::other("relay engine: too many connections"));
+        }
+        let generation = state.next_generation;
+        state.next_generation = generation.wrapping_add(1);
         let connection = Connection {
+            generation,
             sockets: Some(sockets),
             directions: [Flow::default(), Flow::default()],
             splice,
@@ -142,7 +154,12 @@ impl RelayEngine {
         for (side, fd) in fds.into_iter().enumerate() {
             let mut event = libc::epoll_event {
                 events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
-                u64: token(slot, side),
+                u64: Token {
+                    slot,
+                    side,
+                    generation,
+                }
+                .into(),
             };
             // SAFETY: both descriptors are open (owned by the connection just stored);
             // the event outlives the call.
@@ -166,8 +183,30 @@ fn owned(stream: TcpStream) -> io::Result<OwnedFd> {
     Ok(OwnedFd::from(stream.into_std()?))
 }
 
-fn token(slot: usize, side: usize) -> u64 {
-    ((slot as u64) << 1) | side as u64
+/// What an event's user data names: a socket of a connection in a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Token {
+    slot: usize,
+    side: usize,
+    generation: u32,
+}
+
+impl From<Token> for u64 {
+    fn from(token: Token) -> u64 {
+        (u64::from(token.generation) << 32)
+            | ((token.slot as u64 & 0x7fff_ffff) << 1)
+            | token.side as u64
+    }
+}
+
+impl From<u64> for Token {
+    fn from(data: u64) -> Token {
+        Token {
+            slot: ((data & 0xffff_ffff) >> 1) as usize,
+            side: (data & 1) as usize,
+            generation: (data >> 32) as u32,
+        }
+    }
 }
 
 impl Shared {
@@ -240,7 +279,10 @@ impl Drop for EngineThread {
     }
 }
 
+/// The user data of the stop eventfd's event.
 const STOP: u64 = u64::MAX;
+/// Slots a token can name (31 bits), one less than would let a token equal `STOP`.
+const MAX_SLOTS: usize = 0x7fff_ffff;
 
 fn drive(shared: &Shared, _epoll: OwnedFd) {
     // SAFETY: all-zero is a valid epoll_event.
@@ -277,11 +319,15 @@ fn drive(shared: &Shared, _epoll: OwnedFd) {
         let counters = metrics.shard(*shard);
         with_copy_buffer(|buffer| {
             for event in &events[..ready] {
-                let (slot, side) = ((event.u64 >> 1) as usize, (event.u64 & 1) as usize);
+                let Token {
+                    slot,
+                    side,
+                    generation,
+                } = Token::from(event.u64);
                 let Some(connection) = connections.get_mut(slot).and_then(Option::as_mut) else {
                     continue;
                 };
-                if connection.finished {
+                if connection.generation != generation || connection.finished {
                     continue;
                 }
                 let moved = connection.on_event(side, event.events as i32, buffer);
@@ -330,6 +376,7 @@ impl Flow {
 }
 
 struct Connection {
+    generation: u32,
     /// `[client, backend]`; `None` once closed.
     sockets: Option<[OwnedFd; 2]>,
     /// `[client → backend, backend → client]`.
@@ -592,5 +639,35 @@ fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
         Err(io::Error::last_os_error())
     } else {
         Ok(moved as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_never_look_like_the_stop_event() {
+        for token in [
+            Token {
+                slot: 0,
+                side: 0,
+                generation: 0,
+            },
+            Token {
+                slot: 5,
+                side: 1,
+                generation: 7,
+            },
+            Token {
+                slot: 0x7fff_fffe,
+                side: 1,
+                generation: u32::MAX,
+            },
+        ] {
+            let data = u64::from(token);
+            assert_eq!(Token::from(data), token);
+            assert_ne!(data, STOP);
+        }
     }
 }
