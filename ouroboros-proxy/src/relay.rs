@@ -454,21 +454,21 @@ pub(crate) fn send_fd(fd: RawFd, data: &[u8], _hold: bool) -> io::Result<usize> 
 }
 
 #[cfg(target_os = "linux")]
-mod splice_pump {
+pub(crate) mod splice_pump {
     use super::*;
     use std::os::fd::{FromRawFd, OwnedFd};
 
     /// Most bytes moved per splice call; the default pipe capacity, so one call fills
     /// the pipe and the next drains it.
-    const SPLICE_CHUNK: usize = 64 * 1024;
+    pub(crate) const SPLICE_CHUNK: usize = 64 * 1024;
 
-    struct Pipe {
-        read: OwnedFd,
-        write: OwnedFd,
+    pub(crate) struct Pipe {
+        pub(crate) read: OwnedFd,
+        pub(crate) write: OwnedFd,
     }
 
     impl Pipe {
-        fn new() -> io::Result<Pipe> {
+        pub(crate) fn new() -> io::Result<Pipe> {
             let mut fds = [0 as libc::c_int; 2];
             // SAFETY: fds has room for the two descriptors pipe2 writes.
             if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
@@ -484,7 +484,7 @@ mod splice_pump {
         }
     }
 
-    fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
+    pub(crate) fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
         // SAFETY: plain syscall on descriptors that outlive the call; null offsets mean
         // "use and advance the file position", which is what sockets and pipes need.
         let moved = unsafe {

@@ -29,14 +29,13 @@ use std::task::{Context, Poll, Waker};
 use tokio::net::TcpStream;
 
 use crate::metrics::{Direction, Metrics};
+use crate::relay::splice_pump::{splice, Pipe, SPLICE_CHUNK};
 use crate::relay::{read_fd, send_fd, with_copy_buffer, COPY_BUFFER_SIZE};
 use crate::watchdog::Watch;
 
 /// Consecutive reads that fill the whole copy buffer before a direction moves to
 /// `splice(2)`.
 const FULL_READS_BEFORE_SPLICE: u32 = 2;
-/// Most bytes moved per splice call: the default pipe capacity.
-const SPLICE_CHUNK: usize = 64 * 1024;
 /// Ready sockets taken per `epoll_wait`.
 const EVENTS_PER_WAIT: usize = 256;
 
@@ -598,48 +597,6 @@ fn send_all_now(fd: RawFd, data: &[u8], hold: bool) -> io::Result<usize> {
         }
     }
     Ok(sent)
-}
-
-struct Pipe {
-    read: OwnedFd,
-    write: OwnedFd,
-}
-
-impl Pipe {
-    fn new() -> io::Result<Pipe> {
-        let mut fds = [0 as libc::c_int; 2];
-        // SAFETY: fds has room for the two descriptors pipe2 writes.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: pipe2 succeeded, so both descriptors are open and owned by us alone.
-        unsafe {
-            Ok(Pipe {
-                read: OwnedFd::from_raw_fd(fds[0]),
-                write: OwnedFd::from_raw_fd(fds[1]),
-            })
-        }
-    }
-}
-
-fn splice(from: RawFd, to: RawFd, length: usize) -> io::Result<usize> {
-    // SAFETY: plain syscall on descriptors that outlive the call; null offsets mean "use
-    // and advance the file position", which is what sockets and pipes need.
-    let moved = unsafe {
-        libc::splice(
-            from,
-            std::ptr::null_mut(),
-            to,
-            std::ptr::null_mut(),
-            length,
-            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-        )
-    };
-    if moved < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(moved as usize)
-    }
 }
 
 #[cfg(test)]

@@ -38,27 +38,34 @@ fn loopback_echo_with_a_tcp4_header() {
     }
 }
 
+/// Writes 4 MiB of pseudo-random bytes to the echo backend through `stream` and then
+/// half-closes, while reading the echo to its end; the echo must be the same bytes.
+/// Returns how many bytes went each way.
+fn echo_4_mib_then_half_close(stream: TcpStream, seed: u64, case: &str) -> u64 {
+    let mut payload = vec![0u8; 4 * 1024 * 1024];
+    PseudoRandom::new(seed).fill(&mut payload);
+    let mut writer = stream.try_clone().unwrap();
+    let to_send = payload.clone();
+    let sender = std::thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut received = Vec::new();
+    BufReader::new(stream).read_to_end(&mut received).unwrap();
+    sender.join().unwrap();
+    assert!(
+        received == payload,
+        "{case}: {} bytes back, differ",
+        received.len()
+    );
+    payload.len() as u64
+}
+
 #[test]
 fn payload_of_4_mib_survives_a_half_close() {
     for splice in [true, false] {
         let (proxy, _backend) = echo_proxy(splice);
-        let stream = connect(proxy.http());
-        let mut payload = vec![0u8; 4 * 1024 * 1024];
-        PseudoRandom::new(3).fill(&mut payload);
-        let mut writer = stream.try_clone().unwrap();
-        let to_send = payload.clone();
-        let sender = std::thread::spawn(move || {
-            writer.write_all(&to_send).unwrap();
-            writer.shutdown(Shutdown::Write).unwrap();
-        });
-        let mut received = Vec::new();
-        BufReader::new(stream).read_to_end(&mut received).unwrap();
-        sender.join().unwrap();
-        assert!(
-            received == payload,
-            "splice={splice}: {} bytes back, differ",
-            received.len()
-        );
+        echo_4_mib_then_half_close(connect(proxy.http()), 3, &format!("splice={splice}"));
     }
 }
 
@@ -194,26 +201,38 @@ fn failed_bind_releases_the_ports_bound_before_it() {
 
 #[test]
 fn idle_connections_are_closed_after_the_idle_timeout() {
-    let backend = echo_backend();
-    let mut config = base_config("127.0.0.1", backend.port, backend.port);
-    config.idle_timeout = Some(Duration::from_millis(300));
-    let proxy = InProcessProxy::start(config);
-    let mut stream = connect(proxy.http());
-    stream.write_all(b"x").unwrap();
-    let mut back = [0u8; 1];
-    stream.read_exact(&mut back).unwrap();
-    let started = Instant::now();
-    let mut rest = Vec::new();
-    let _ = stream.read_to_end(&mut rest);
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
-    assert!(proxy
-        .metrics
-        .render()
-        .contains("ouroboros_proxy_idle_timeouts_total 1"));
+    // After one exchange (on the async relay) and after a second one (on the engine).
+    for handed_off in [false, true] {
+        let backend = echo_backend();
+        let mut config = base_config("127.0.0.1", backend.port, backend.port);
+        config.idle_timeout = Some(Duration::from_millis(300));
+        let proxy = InProcessProxy::start(config);
+        let mut stream = if handed_off {
+            kept_alive_client(&proxy)
+        } else {
+            let mut stream = connect(proxy.http());
+            stream.write_all(b"x").unwrap();
+            let mut back = [0u8; 1];
+            stream.read_exact(&mut back).unwrap();
+            stream
+        };
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+            "handed_off={handed_off}: {waited:?}"
+        );
+        assert!(rest.is_empty(), "handed_off={handed_off}");
+        assert!(
+            proxy
+                .metrics
+                .render()
+                .contains("ouroboros_proxy_idle_timeouts_total 1"),
+            "handed_off={handed_off}"
+        );
+    }
 }
 
 #[test]
@@ -398,23 +417,9 @@ fn kept_alive_connection_relays_4_mib_and_a_half_close_after_the_hand_off() {
     for splice in [true, false] {
         let (proxy, _backend) = echo_proxy(splice);
         let stream = kept_alive_client(&proxy);
-        let mut payload = vec![0u8; 4 * 1024 * 1024];
-        PseudoRandom::new(11).fill(&mut payload);
-        let mut writer = stream.try_clone().unwrap();
-        let to_send = payload.clone();
-        let sender = std::thread::spawn(move || {
-            writer.write_all(&to_send).unwrap();
-            writer.shutdown(Shutdown::Write).unwrap();
-        });
-        let mut received = Vec::new();
-        BufReader::new(stream).read_to_end(&mut received).unwrap();
-        sender.join().unwrap();
-        assert!(
-            received == payload,
-            "splice={splice}: {} bytes back, differ",
-            received.len()
-        );
-        let expected = payload.len() as u64 + 10;
+        let echoed = echo_4_mib_then_half_close(stream, 11, &format!("splice={splice}"));
+        // Plus the two five-byte messages before the hand-off.
+        let expected = echoed + 10;
         for direction in ["client-to-backend", "backend-to-client"] {
             assert!(
                 wait_until(IO_TIMEOUT, || bytes_relayed(&proxy, direction) == expected),
@@ -453,26 +458,4 @@ fn kept_alive_connection_gets_the_backend_half_close_after_the_hand_off() {
     stream.write_all(b"last words").unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
     assert_eq!(server.join().unwrap(), b"last words");
-}
-
-#[test]
-fn idle_timeout_applies_after_the_hand_off() {
-    let backend = echo_backend();
-    let mut config = base_config("127.0.0.1", backend.port, backend.port);
-    config.idle_timeout = Some(Duration::from_millis(300));
-    let proxy = InProcessProxy::start(config);
-    let mut stream = kept_alive_client(&proxy);
-    let started = Instant::now();
-    let mut rest = Vec::new();
-    let _ = stream.read_to_end(&mut rest);
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
-    assert!(rest.is_empty());
-    assert!(proxy
-        .metrics
-        .render()
-        .contains("ouroboros_proxy_idle_timeouts_total 1"));
 }
