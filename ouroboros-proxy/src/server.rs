@@ -229,25 +229,28 @@ impl Server {
         let (fatal_tx, mut fatal_rx) = mpsc::channel::<ServerError>(2);
         let accept_loops = TaskTracker::new();
         // Event loop `n` adds to metrics shard `n`; this thread's loop is 0.
-        let accept_on = |listener, role, shard| {
+        let accept_on = |listener, role, event_loop: &EventLoop| {
             accept_loop(
                 listener,
                 role,
-                shard,
+                event_loop.clone(),
                 Arc::clone(&context),
                 connections.clone(),
                 stop_accepting.clone(),
                 fatal_tx.clone(),
             )
         };
+        let main_loop = EventLoop::start(&context, 0);
         for (listener, role) in relay_listeners {
-            accept_loops.spawn(accept_on(listener, role, 0));
+            accept_loops.spawn(accept_on(listener, role, &main_loop));
         }
+        drop(main_loop);
         for (index, (runtime, listeners)) in extra_loops.into_iter().enumerate() {
+            let event_loop = EventLoop::start(&context, index + 1);
             let loops: Vec<_> = listeners
                 .into_iter()
                 .map(|(listener, role)| {
-                    accept_loops.track_future(accept_on(listener, role, index + 1))
+                    accept_loops.track_future(accept_on(listener, role, &event_loop))
                 })
                 .collect();
             let connections = connections.clone();
@@ -495,10 +498,30 @@ pub fn classify_accept_error(error: &io::Error) -> AcceptFailure {
     }
 }
 
+/// What the accept loops of one event loop share: its metrics shard and relay engine.
+#[derive(Clone)]
+struct EventLoop {
+    shard: usize,
+    engine: Engine,
+    /// Stops the engine's thread when the last accept loop's sweep is over.
+    engine_thread: Option<Arc<EngineThread>>,
+}
+
+impl EventLoop {
+    fn start(context: &ConnectionContext, shard: usize) -> EventLoop {
+        let (engine, engine_thread) = start_engine(context, shard);
+        EventLoop {
+            shard,
+            engine,
+            engine_thread: engine_thread.map(Arc::new),
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     role: ListenerRole,
-    shard: usize,
+    event_loop: EventLoop,
     context: Arc<ConnectionContext>,
     connections: TaskTracker,
     stop: CancellationToken,
@@ -507,19 +530,23 @@ async fn accept_loop(
     let local = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let EventLoop {
+        shard,
+        engine,
+        engine_thread,
+    } = event_loop;
     let counters = context.metrics.shard(shard);
     // The connections accepted here stay on this event loop, and so do their watchdog
-    // and the engine that relays them; the engine's driver lives as long as the sweep.
+    // and the engine that relays them; the engine runs until the sweeps of all its
+    // loop's listeners are over.
     let watchdog = Watchdog::new(context.dial_timeout, context.idle_timeout);
-    let (engine, engine_driver) = start_engine(&context, shard);
     let sweep = sweep_loop(
         Arc::clone(&watchdog),
         stop.clone(),
         context.force_close.clone(),
     );
     connections.spawn(async move {
-        // Ends (and stops the engine) once the sweep saw the last connection go.
-        let _engine_driver = engine_driver;
+        let _engine_thread = engine_thread;
         sweep.await;
     });
     // The stop signal is polled before every accept: a token of this loop's own (and
@@ -772,8 +799,8 @@ type Engine = Option<std::convert::Infallible>;
 #[cfg(not(target_os = "linux"))]
 type EngineThread = std::convert::Infallible;
 
-/// Starts the relay engine of one accept loop; its driver runs until the returned
-/// handle is dropped.
+/// Starts the relay engine of one event loop; its thread runs until the returned handle
+/// is dropped.
 fn start_engine(context: &ConnectionContext, shard: usize) -> (Engine, Option<EngineThread>) {
     #[cfg(target_os = "linux")]
     match RelayEngine::start(Arc::clone(&context.metrics), shard) {
