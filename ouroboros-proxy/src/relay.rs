@@ -161,7 +161,7 @@ async fn pump(
 
 /// Consecutive reads that fill the whole copy buffer before a direction is considered a
 /// bulk stream and switched to `splice(2)`.
-const FULL_READS_BEFORE_SPLICE: u32 = 2;
+pub(crate) const FULL_READS_BEFORE_SPLICE: u32 = 2;
 
 /// Small messages (requests, most responses) are copied through a user-space buffer:
 /// one `read` and one `write`, the fewest syscalls. A direction that keeps filling the
@@ -180,13 +180,17 @@ async fn run_pump(
     let source_fd = source.as_raw_fd();
     let mut full_reads = 0;
     let answering = direction == Direction::BackendToClient;
+    // Raised while this direction, if it is the answering one, waits with nothing held.
+    let idle_flag = exchange
+        .filter(|_| answering)
+        .map(|exchange| &exchange.answer_idle);
     loop {
-        if let (Some(exchange), true) = (exchange, answering) {
-            exchange.answer_idle.store(true, Ordering::Relaxed);
+        if let Some(idle) = idle_flag {
+            idle.store(true, Ordering::Relaxed);
         }
         let ready = source.ready(Interest::READABLE).await;
-        if let (Some(exchange), true) = (exchange, answering) {
-            exchange.answer_idle.store(false, Ordering::Relaxed);
+        if let Some(idle) = idle_flag {
+            idle.store(false, Ordering::Relaxed);
         }
         let ready = ready?;
         let mut unsent = Vec::new();

@@ -30,12 +30,11 @@ use tokio::net::TcpStream;
 
 use crate::metrics::{Direction, Metrics};
 use crate::relay::splice_pump::{splice, Pipe, SPLICE_CHUNK};
-use crate::relay::{read_fd, send_fd, with_copy_buffer, COPY_BUFFER_SIZE};
+use crate::relay::{
+    read_fd, send_fd, with_copy_buffer, COPY_BUFFER_SIZE, FULL_READS_BEFORE_SPLICE,
+};
 use crate::watchdog::Watch;
 
-/// Consecutive reads that fill the whole copy buffer before a direction moves to
-/// `splice(2)`.
-const FULL_READS_BEFORE_SPLICE: u32 = 2;
 /// Ready sockets taken per `epoll_wait`.
 const EVENTS_PER_WAIT: usize = 256;
 
@@ -50,7 +49,9 @@ pub struct RelayEngine {
 }
 
 struct Shared {
-    epoll: RawFd,
+    /// Owned here, not by the thread: connections are added (and the descriptor used)
+    /// by the event loops as long as any of them holds the engine.
+    epoll: OwnedFd,
     state: Mutex<State>,
 }
 
@@ -75,7 +76,7 @@ impl RelayEngine {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: epoll_create1 succeeded, so the descriptor is open and ours alone.
-        let epoll_owned = unsafe { OwnedFd::from_raw_fd(epoll) };
+        let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
         // SAFETY: plain syscall; the descriptor is owned below.
         let stop = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if stop < 0 {
@@ -88,7 +89,14 @@ impl RelayEngine {
             u64: STOP,
         };
         // SAFETY: both descriptors are open; the event outlives the call.
-        if unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, stop.as_raw_fd(), &mut event) } != 0
+        if unsafe {
+            libc::epoll_ctl(
+                epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                stop.as_raw_fd(),
+                &mut event,
+            )
+        } != 0
         {
             return Err(io::Error::last_os_error());
         }
@@ -106,7 +114,7 @@ impl RelayEngine {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("relay-engine-{shard}"))
-                .spawn(move || drive(&shared, epoll_owned))?
+                .spawn(move || drive(&shared))?
         };
         Ok((
             RelayEngine { shared },
@@ -162,8 +170,14 @@ impl RelayEngine {
             };
             // SAFETY: both descriptors are open (owned by the connection just stored);
             // the event outlives the call.
-            if unsafe { libc::epoll_ctl(self.shared.epoll, libc::EPOLL_CTL_ADD, fd, &mut event) }
-                != 0
+            if unsafe {
+                libc::epoll_ctl(
+                    self.shared.epoll.as_raw_fd(),
+                    libc::EPOLL_CTL_ADD,
+                    fd,
+                    &mut event,
+                )
+            } != 0
             {
                 let error = io::Error::last_os_error();
                 state.release(slot);
@@ -283,14 +297,14 @@ const STOP: u64 = u64::MAX;
 /// Slots a token can name (31 bits), one less than would let a token equal `STOP`.
 const MAX_SLOTS: usize = 0x7fff_ffff;
 
-fn drive(shared: &Shared, _epoll: OwnedFd) {
+fn drive(shared: &Shared) {
     // SAFETY: all-zero is a valid epoll_event.
     let mut events = vec![unsafe { std::mem::zeroed::<libc::epoll_event>() }; EVENTS_PER_WAIT];
     loop {
         // SAFETY: `events` has room for the number of entries passed.
         let ready = unsafe {
             libc::epoll_wait(
-                shared.epoll,
+                shared.epoll.as_raw_fd(),
                 events.as_mut_ptr(),
                 EVENTS_PER_WAIT as libc::c_int,
                 -1,

@@ -508,12 +508,27 @@ struct EventLoop {
 }
 
 impl EventLoop {
+    /// Starts the loop's relay engine; its thread runs until the last clone is dropped.
     fn start(context: &ConnectionContext, shard: usize) -> EventLoop {
-        let (engine, engine_thread) = start_engine(context, shard);
+        #[cfg(target_os = "linux")]
+        match RelayEngine::start(Arc::clone(&context.metrics), shard) {
+            Ok((engine, thread)) => {
+                return EventLoop {
+                    shard,
+                    engine: Some(engine),
+                    engine_thread: Some(Arc::new(thread)),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "relay engine unavailable; relaying on the async runtime")
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = context;
         EventLoop {
             shard,
-            engine,
-            engine_thread: engine_thread.map(Arc::new),
+            engine: None,
+            engine_thread: None,
         }
     }
 }
@@ -798,21 +813,6 @@ type Engine = Option<RelayEngine>;
 type Engine = Option<std::convert::Infallible>;
 #[cfg(not(target_os = "linux"))]
 type EngineThread = std::convert::Infallible;
-
-/// Starts the relay engine of one event loop; its thread runs until the returned handle
-/// is dropped.
-fn start_engine(context: &ConnectionContext, shard: usize) -> (Engine, Option<EngineThread>) {
-    #[cfg(target_os = "linux")]
-    match RelayEngine::start(Arc::clone(&context.metrics), shard) {
-        Ok((engine, thread)) => return (Some(engine), Some(thread)),
-        Err(error) => {
-            tracing::warn!(%error, "relay engine unavailable; relaying on the async runtime")
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (context, shard);
-    (None, None)
-}
 
 /// Most bytes of an early request sent together with the header.
 const EARLY_DATA_LIMIT: usize = 4096;
