@@ -13,7 +13,12 @@
 # command that execs the relay (for example "chrt -b 0"), CARGO_TARGET_DIR. URING=1 and
 # EPOLL=1 add measuring sketches as further contenders, each reported against HAProxy:
 # the relay's data path on io_uring (bench/uring-sketch) and on a bare epoll loop without
-# an async runtime (bench/epoll-sketch).
+# an async runtime (bench/epoll-sketch). CONGESTION=<algorithm> (for example cubic, the
+# kernel's default) runs the measurement in a private network namespace whose loopback
+# uses that TCP congestion control; needs root or unprivileged user namespaces. Without
+# it the host's own choice applies, and the report names it: a host that defaults to BBR
+# without the fq qdisc paces every loopback flow with timers, which caps bulk transfers
+# (nginx direct included) far below what the machine moves with cubic.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -37,15 +42,31 @@ for tool in "$nginx_bin" "$haproxy_bin" wrk curl cargo; do
     command -v "$tool" >/dev/null || { echo "bench-proxy: $tool not found (apt-get install nginx-light haproxy wrk curl)" >&2; exit 2; }
 done
 
-echo "building ouroboros-proxy (release)..." >&2
-(cd "$workspace" && cargo build --release -q -p ouroboros-proxy --bin ouroboros-proxy)
 target_dir=${CARGO_TARGET_DIR:-$workspace/target}
 proxy_bin="$target_dir/release/ouroboros-proxy"
 declare -A sketch_port sketch_pid
-for sketch in $sketches; do
-    echo "building the $sketch sketch (release)..." >&2
-    CARGO_TARGET_DIR="$target_dir/$sketch-sketch" cargo build --release -q --manifest-path "$here/$sketch-sketch/Cargo.toml"
-done
+# Built before any namespace change: the private namespace has no network to fetch with.
+if [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
+    echo "building ouroboros-proxy (release)..." >&2
+    (cd "$workspace" && cargo build --release -q -p ouroboros-proxy --bin ouroboros-proxy)
+    for sketch in $sketches; do
+        echo "building the $sketch sketch (release)..." >&2
+        CARGO_TARGET_DIR="$target_dir/$sketch-sketch" cargo build --release -q --manifest-path "$here/$sketch-sketch/Cargo.toml"
+    done
+fi
+
+CONGESTION=${CONGESTION:-}
+if [ -n "$CONGESTION" ] && [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
+    as_root=()
+    [ "$(id -u)" = 0 ] || as_root=(--map-root-user)
+    exec unshare --net "${as_root[@]}" env BENCH_IN_NAMESPACE=1 bash "$0" "$@"
+fi
+if [ -n "${BENCH_IN_NAMESPACE:-}" ]; then
+    ip link set lo up
+    echo "$CONGESTION" >/proc/sys/net/ipv4/tcp_congestion_control ||
+        { echo "bench-proxy: cannot select congestion control $CONGESTION (see /proc/sys/net/ipv4/tcp_available_congestion_control)" >&2; exit 2; }
+fi
+congestion=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
 
 work=$(mktemp -d)
 pids=()
@@ -204,7 +225,7 @@ haproxy_rss=$(rss_kib "$haproxy_pid")
 ours_rss=$(rss_kib "$ours_pid")
 
 # Medians per target and metric, then ratios ours/HAProxy and their spread over the rounds.
-awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$ROUNDS" '
+awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$ROUNDS" -v congestion="$congestion" '
     function median(key,   n, i, j, t, a) {
         n = split(values[key], a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -226,7 +247,7 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$R
     { for (m = 3; m <= NF; m++) values[$2 "," m] = values[$2 "," m] " " $m }
     END {
         last = 2 + split("keep-alive req/s,keep-alive p99 ms,conn-per-request req/s,conn-per-request p99 ms,bulk MiB/s,CPU µs/request,keep-alive CPU µs/request,conn-per-req CPU µs/request,bulk CPU µs/MiB", names, ",")
-        printf "\nMedians of %d interleaved rounds (loopback)\n", rounds
+        printf "\nMedians of %d interleaved rounds (loopback, TCP congestion control %s)\n", rounds, congestion
         printf "%-30s %14s %14s %14s %18s %14s\n", "metric", "nginx direct", "HAProxy", "ouroboros", "ouroboros/HAProxy", "per round"
         for (m = 3; m <= last; m++) {
             d = median("direct," m); h = median("haproxy," m); o = median("ours," m)
