@@ -263,3 +263,6 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$R
             }
         }
     }' "$results"
+if [ "$congestion" = bbr ] && ! tc qdisc show dev lo 2>/dev/null | grep -qw fq; then
+    echo "note: loopback runs BBR without the fq qdisc here, so the kernel paces every flow with timers, which caps bulk transfers for all contenders. CONGESTION=cubic measures the data planes instead." >&2
+fi
