@@ -623,6 +623,8 @@ async fn accept_loop(
         }
         let registration = watchdog.register();
         let context = Arc::clone(&context);
+        // A handle on Linux; off Linux `Engine` is an empty `Copy` type.
+        #[allow(clippy::clone_on_copy)]
         let engine = engine.clone();
         connections.spawn(async move {
             handle_connection(stream, peer, role, &context, shard, registration, engine).await;
