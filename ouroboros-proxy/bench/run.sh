@@ -63,7 +63,7 @@ if [ -n "$CONGESTION" ] && [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
 fi
 if [ -n "${BENCH_IN_NAMESPACE:-}" ]; then
     ip link set lo up
-    echo "$CONGESTION" >/proc/sys/net/ipv4/tcp_congestion_control ||
+    { echo "$CONGESTION" >/proc/sys/net/ipv4/tcp_congestion_control; } 2>/dev/null ||
         { echo "bench-proxy: cannot select congestion control $CONGESTION (see /proc/sys/net/ipv4/tcp_available_congestion_control)" >&2; exit 2; }
 fi
 congestion=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
