@@ -15,7 +15,7 @@
 //! `--target-http-port=PORT` (the backend is 127.0.0.1), `--worker-threads=N` (default
 //! 2), `--cpu-policy=batch|normal` (default batch).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 const BUFFER: usize = 16 * 1024;
@@ -47,32 +47,20 @@ enum Next {
     Close,
 }
 
-fn flag(name: &str) -> Option<String> {
-    let prefix = format!("--{name}=");
-    std::env::args().find_map(|a| a.strip_prefix(&prefix).map(str::to_string))
-}
+#[path = "../../sketch_common.rs"]
+mod sketch_common;
 
 fn main() {
-    let listen: SocketAddr = flag("listen-http")
-        .expect("--listen-http=ADDR is required")
-        .parse()
-        .expect("--listen-http: host:port");
-    let port: u16 = flag("target-http-port")
-        .expect("--target-http-port=PORT is required")
-        .parse()
-        .expect("--target-http-port: a port");
-    let loops = flag("worker-threads")
-        .and_then(|t| t.parse().ok())
-        .filter(|&t: &usize| t > 0)
-        .unwrap_or(2);
-    if flag("cpu-policy").as_deref() != Some("normal") {
+    let args = sketch_common::args();
+    if sketch_common::flag("cpu-policy").as_deref() != Some("normal") {
         let parameters = libc::sched_param { sched_priority: 0 };
         // SAFETY: pid 0 is the calling thread; the loops started below inherit it.
         unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &parameters) };
     }
-    let threads: Vec<_> = (0..loops)
+    let threads: Vec<_> = (0..args.loops)
         .map(|_| {
-            let listener = listen_socket(listen);
+            let listener = listen_socket(args.listen);
+            let port = args.backend_port;
             std::thread::spawn(move || EventLoop::new(port).run(listener))
         })
         .collect();
@@ -81,20 +69,15 @@ fn main() {
     }
 }
 
-fn listen_socket(address: SocketAddr) -> TcpListener {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(address),
-        socket2::Type::STREAM,
-        None,
-    )
-    .expect("socket");
-    socket.set_reuse_address(true).expect("SO_REUSEADDR");
-    socket.set_reuse_port(true).expect("SO_REUSEPORT");
-    socket.set_tcp_nodelay(true).expect("TCP_NODELAY");
-    socket.set_nonblocking(true).expect("O_NONBLOCK");
-    socket.bind(&address.into()).expect("bind");
-    socket.listen(1024).expect("listen");
-    socket.into()
+/// The shared listening socket, with the options accepted sockets inherit (the relay's
+/// `TCP_NODELAY`) and non-blocking for the edge-triggered loop.
+fn listen_socket(address: std::net::SocketAddr) -> TcpListener {
+    let listener = sketch_common::listen_socket(address);
+    socket2::SockRef::from(&listener)
+        .set_tcp_nodelay(true)
+        .expect("TCP_NODELAY");
+    listener.set_nonblocking(true).expect("O_NONBLOCK");
+    listener
 }
 
 struct EventLoop {

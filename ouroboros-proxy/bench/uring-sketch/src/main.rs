@@ -16,7 +16,7 @@
 //! 2). Environment: `URING_WAIT=N` waits for N completions per enter, at most
 //! `URING_MIN_WAIT_US` µs once one has arrived (batching wake-ups; off by default).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
@@ -56,51 +56,25 @@ fn user_data(slot: usize, op: Op, direction: usize) -> u64 {
     ((slot as u64) << 16) | ((direction as u64) << 8) | op as u64
 }
 
-fn flag(name: &str) -> Option<String> {
-    let prefix = format!("--{name}=");
-    std::env::args().find_map(|a| a.strip_prefix(&prefix).map(str::to_string))
-}
+#[path = "../../sketch_common.rs"]
+mod sketch_common;
 
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok()?.parse().ok()
 }
 
 fn main() {
-    let listen: SocketAddr = flag("listen-http")
-        .expect("--listen-http=ADDR is required")
-        .parse()
-        .expect("--listen-http: host:port");
-    let port: u16 = flag("target-http-port")
-        .expect("--target-http-port=PORT is required")
-        .parse()
-        .expect("--target-http-port: a port");
-    let loops = flag("worker-threads")
-        .and_then(|t| t.parse().ok())
-        .filter(|&t: &usize| t > 0)
-        .unwrap_or(2);
-    let threads: Vec<_> = (0..loops)
+    let args = sketch_common::args();
+    let threads: Vec<_> = (0..args.loops)
         .map(|_| {
-            let listener = listen_socket(listen);
+            let listener = sketch_common::listen_socket(args.listen);
+            let port = args.backend_port;
             std::thread::spawn(move || event_loop(listener, port))
         })
         .collect();
     for thread in threads {
         thread.join().expect("event loop panicked");
     }
-}
-
-fn listen_socket(address: SocketAddr) -> TcpListener {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(address),
-        socket2::Type::STREAM,
-        None,
-    )
-    .expect("socket");
-    socket.set_reuse_address(true).expect("SO_REUSEADDR");
-    socket.set_reuse_port(true).expect("SO_REUSEPORT");
-    socket.bind(&address.into()).expect("bind");
-    socket.listen(1024).expect("listen");
-    socket.into()
 }
 
 fn event_loop(listener: TcpListener, backend_port: u16) {
