@@ -53,6 +53,8 @@ struct Shared {
     /// by the event loops as long as any of them holds the engine.
     epoll: OwnedFd,
     state: Mutex<State>,
+    metrics: Arc<Metrics>,
+    shard: usize,
 }
 
 struct State {
@@ -62,8 +64,6 @@ struct State {
     /// fetched just before a connection was dropped must not reach the next one in its
     /// slot (a stale hang-up would end the new one's direction early).
     next_generation: u32,
-    metrics: Arc<Metrics>,
-    shard: usize,
 }
 
 impl RelayEngine {
@@ -106,9 +106,9 @@ impl RelayEngine {
                 connections: Vec::new(),
                 free: Vec::new(),
                 next_generation: 0,
-                metrics,
-                shard,
             }),
+            metrics,
+            shard,
         });
         let thread = {
             let shared = Arc::clone(&shared);
@@ -300,6 +300,7 @@ const MAX_SLOTS: usize = 0x7fff_ffff;
 fn drive(shared: &Shared) {
     // SAFETY: all-zero is a valid epoll_event.
     let mut events = vec![unsafe { std::mem::zeroed::<libc::epoll_event>() }; EVENTS_PER_WAIT];
+    let counters = shared.metrics.shard(shared.shard);
     loop {
         // SAFETY: `events` has room for the number of entries passed.
         let ready = unsafe {
@@ -322,14 +323,7 @@ fn drive(shared: &Shared) {
         if events[..ready].iter().any(|event| event.u64 == STOP) {
             return;
         }
-        let mut state = shared.lock();
-        let State {
-            connections,
-            metrics,
-            shard,
-            ..
-        } = &mut *state;
-        let counters = metrics.shard(*shard);
+        let connections = &mut shared.lock().connections;
         with_copy_buffer(|buffer| {
             for event in &events[..ready] {
                 let Token {
