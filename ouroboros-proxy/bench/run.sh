@@ -30,6 +30,7 @@ OURS_ARGS=${OURS_ARGS:-}
 OURS_WRAP=${OURS_WRAP:-}
 URING=${URING:-}
 EPOLL=${EPOLL:-}
+CONGESTION=${CONGESTION:-}
 sketches=""
 [ -n "$URING" ] && sketches="$sketches uring"
 [ -n "$EPOLL" ] && sketches="$sketches epoll"
@@ -55,7 +56,6 @@ if [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
     done
 fi
 
-CONGESTION=${CONGESTION:-}
 if [ -n "$CONGESTION" ] && [ -z "${BENCH_IN_NAMESPACE:-}" ]; then
     as_root=()
     [ "$(id -u)" = 0 ] || as_root=(--map-root-user)
