@@ -25,6 +25,12 @@ test:
 	$(CARGO) test --workspace
 	$(COZY_RUN) test packages --ci
 
+# The whole workspace, every target, under clippy; any lint fails. Not part of `make test`:
+# a newer toolchain may add lints, and the tests should not depend on that.
+.PHONY: clippy
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
 -include mk/*.mk
 
 # The ouroboros image (controller, proxy, cleanup). Needs podman or docker with a running engine.

@@ -39,12 +39,12 @@ impl CaseReport {
     /// True when this case makes the run fail: findings, or an outcome the matrix did not expect.
     /// A rejected case the matrix says nothing about is reported but does not fail the run.
     pub fn failed(&self) -> bool {
-        match (&self.outcome, self.expect) {
-            (Outcome::Findings(_), _) => true,
-            (Outcome::Rejected(_), Some(Expectation::Clean)) => true,
-            (Outcome::Clean, Some(Expectation::Rejected)) => true,
-            _ => false,
-        }
+        matches!(
+            (&self.outcome, self.expect),
+            (Outcome::Findings(_), _)
+                | (Outcome::Rejected(_), Some(Expectation::Clean))
+                | (Outcome::Clean, Some(Expectation::Rejected))
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Values are data: template syntax inside a value is printed as text, never evaluated, unless
 //! the chart itself hands the value to `tpl`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cozy_engine::{render, Chart, RenderOptions, ValueLayer};
@@ -39,7 +39,7 @@ fn literal(values: serde_json::Value) -> RenderOptions {
     }
 }
 
-fn first_document(dir: &PathBuf, opts: &RenderOptions) -> serde_json::Value {
+fn first_document(dir: &Path, opts: &RenderOptions) -> serde_json::Value {
     let chart = Chart::load(dir).unwrap();
     let rendered = render(&chart, opts).unwrap_or_else(|e| panic!("render failed: {e}"));
     rendered.documents[0].value.clone()

@@ -53,7 +53,7 @@ impl Path {
 
     /// Whether the path contains a wildcard (and may legitimately match several values).
     pub fn has_wildcard(&self) -> bool {
-        self.segments.iter().any(|s| *s == Segment::Wildcard)
+        self.segments.contains(&Segment::Wildcard)
     }
 }
 

@@ -4,6 +4,7 @@
 //! - a new or changed snapshot fails the test and is written to `<file>.snap.new` (pending);
 //! - `-u` accepts: the `.snap` file is rewritten and the pending file removed;
 //! - `--ci` never writes, and also fails on pending files and on obsolete entries.
+//!
 //! Every write goes to a temporary file that is renamed over the target.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -186,9 +186,9 @@ pub fn plain_ok(s: &str) -> bool {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && !looks_typed(s))
-    {
+    // Of the indicators, only a dash may start a plain scalar: "-x" that reads as no number.
+    let plain_dash = first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && !looks_typed(s);
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) && !plain_dash {
         return false;
     }
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.chars().any(needs_escape) {

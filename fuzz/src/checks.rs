@@ -200,8 +200,11 @@ pub fn object_diff(data: &[u8]) {
     assert!(same.is_equal(), "a render differs from itself: {same:?}");
 }
 
+/// One check: takes any bytes, panics only on a bug.
+pub type Check = fn(&[u8]);
+
 /// Every check by corpus directory name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("set_parser", set_parser),
     ("values_yaml", values_yaml),
     ("manifest_reader", manifest_reader),

@@ -49,7 +49,7 @@ pub fn object<'a>(rendered: &'a Rendered, kind: &str, name: impl Fn(&str) -> boo
         .map(|d| &d.value)
         .collect();
     match found.as_slice() {
-        [one] => *one,
+        [one] => one,
         other => panic!(
             "expected one rendered {kind} matching, found {}:\n{}",
             other.len(),
@@ -72,7 +72,7 @@ pub fn workload_with_container<'a>(
         .filter(|v| containers(v).iter().any(|c| c["name"] == container))
         .collect();
     match found.as_slice() {
-        [one] => *one,
+        [one] => one,
         other => panic!(
             "expected one rendered {kind} with a container {container:?}, found {}",
             other.len()

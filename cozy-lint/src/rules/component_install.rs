@@ -111,9 +111,11 @@ mod tests {
             json!({"kind": "Package", "apiVersion": "cozystack.io/v1alpha1", "metadata": {"name": "cozystack.ingress-application"},
             "spec": {"components": {"ingres-system": {"values": {"a": 1}}}}}),
         );
-        assert!(check(&[m.clone()], &SourceIndex::from_objects([&s]))[0]
-            .message
-            .contains("does not list"));
+        assert!(
+            check(std::slice::from_ref(&m), &SourceIndex::from_objects([&s]))[0]
+                .message
+                .contains("does not list")
+        );
         assert!(check(&[m], &SourceIndex::default()).is_empty());
     }
 }
