@@ -36,7 +36,7 @@ use support::cluster::Cluster;
 use support::corefile::{enclosing_server_block, expand_import, rewrite, without_block};
 use support::nginx::{self, Nginx};
 use support::pod::{PodRoot, Proc};
-use support::{free_port, http, skip, wait_for};
+use support::{free_port, http, skip, skip_without_tool, wait_for};
 
 const WAIT: Duration = Duration::from_secs(30);
 /// Where the API stand-in's objects of the DNS side live; also the coredns package's namespace.
@@ -291,7 +291,7 @@ struct Scenario {
 /// Checks what the scenarios need; `None` after a loud message when the machine lacks it.
 fn preconditions(test: &str) -> Option<()> {
     if nginx::binary().is_none() {
-        skip(test, "nginx is not installed (apt-get install nginx-light)");
+        skip_without_tool(test, "nginx is not installed (apt-get install nginx-light)");
         return None;
     }
     if let Err(why) = PodRoot::available() {

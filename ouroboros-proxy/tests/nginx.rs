@@ -234,15 +234,11 @@ fn tls_passes_through_untouched() {
         return;
     };
     let Some(_) = nginx.tls_port else {
-        eprintln!(
-            "\n!!!!!!!! SKIPPING tls_passes_through_untouched: openssl not installed !!!!!!!!\n"
-        );
+        skip_without_tool("tls_passes_through_untouched", "openssl");
         return;
     };
     if !have_tool("curl") {
-        eprintln!(
-            "\n!!!!!!!! SKIPPING tls_passes_through_untouched: curl not installed !!!!!!!!\n"
-        );
+        skip_without_tool("tls_passes_through_untouched", "curl");
         return;
     }
     let proxy = proxy_to(&nginx, ProxyVersion::V1, true);

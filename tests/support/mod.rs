@@ -37,3 +37,12 @@ pub fn free_port() -> u16 {
 pub fn skip(test: &str, why: &str) {
     eprintln!("\n!!!!!!!! SKIPPING {test}: {why} !!!!!!!!\n");
 }
+
+/// As [`skip`] for a program the test runs; with `OUROBOROS_TESTS_REQUIRE_TOOLS=1` (set by
+/// `.ci/run`, which installs them) a missing one fails the test instead.
+pub fn skip_without_tool(test: &str, why: &str) {
+    if std::env::var_os("OUROBOROS_TESTS_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("{test}: {why}, and OUROBOROS_TESTS_REQUIRE_TOOLS=1 requires it");
+    }
+    skip(test, why);
+}

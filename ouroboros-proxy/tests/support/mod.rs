@@ -300,6 +300,27 @@ pub fn nginx_binary() -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// Skips a test whose tool is not installed, after a message that cannot be missed; with
+/// `OUROBOROS_TESTS_REQUIRE_TOOLS=1` (set by `.ci/run`, which installs them) it fails it
+/// instead, so that a CI run cannot pass by skipping the tests against real programs.
+pub fn skip_without_tool(test: &str, tool: &str) {
+    let why = format!(
+        "{tool} is not installed (apt-get install {})",
+        debian_package(tool)
+    );
+    if std::env::var_os("OUROBOROS_TESTS_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("{test}: {why}, and OUROBOROS_TESTS_REQUIRE_TOOLS=1 requires it");
+    }
+    eprintln!("\n!!!!!!!! SKIPPING {test}: {why} !!!!!!!!\n");
+}
+
+fn debian_package(tool: &str) -> &str {
+    match tool {
+        "nginx" => "nginx-light",
+        other => other,
+    }
+}
+
 pub fn have_tool(name: &str) -> bool {
     Command::new(name)
         .arg("version")
@@ -332,7 +353,7 @@ impl Nginx {
     /// As [`Nginx::start`], with room for `worker_connections` concurrent connections.
     pub fn start_with(test: &str, worker_connections: usize) -> Option<Nginx> {
         let Some(binary) = nginx_binary() else {
-            eprintln!("\n!!!!!!!! SKIPPING {test}: nginx not installed (apt-get install nginx-light) !!!!!!!!\n");
+            skip_without_tool(test, "nginx");
             return None;
         };
         let dir = TempDir::new("nginx");
