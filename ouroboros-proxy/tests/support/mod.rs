@@ -360,7 +360,10 @@ impl Nginx {
         let root = &dir.0;
         std::fs::create_dir_all(root.join("www/files")).unwrap();
         std::fs::write(root.join("www/files/hello.txt"), b"hello\n").unwrap();
-        let tls = have_tool("openssl") && generate_certificate(root);
+        let tls = have_tool("openssl");
+        if tls {
+            generate_certificate(root);
+        }
         let (pp, plain) = (free_port(), free_port());
         let tls_port = tls.then(free_port);
         // SAFETY: geteuid has no preconditions.
@@ -446,8 +449,9 @@ impl Drop for Nginx {
 }
 
 /// A throw-away self-signed certificate for `localhost`.
-fn generate_certificate(dir: &Path) -> bool {
-    Command::new("openssl")
+/// A throw-away certificate and key in `dir`; an installed openssl that fails is an error.
+fn generate_certificate(dir: &Path) {
+    let output = Command::new("openssl")
         .args([
             "req",
             "-x509",
@@ -464,11 +468,14 @@ fn generate_certificate(dir: &Path) -> bool {
         .arg(dir.join("key.pem"))
         .arg("-out")
         .arg(dir.join("cert.pem"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .output()
+        .expect("run openssl");
+    assert!(
+        output.status.success(),
+        "openssl could not make a throw-away certificate in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Deterministic pseudo-random bytes (xorshift), fast enough for hundreds of MiB.
