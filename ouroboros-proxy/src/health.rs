@@ -292,7 +292,10 @@ mod tests {
         assert_eq!(route("/healthz", &ctx).await.status, 200);
         assert_eq!(route("/healthz/", &ctx).await.status, 404);
         assert_eq!(route("/", &ctx).await.status, 404);
-        assert_eq!(route("/readyz", &ctx).await.status, 200);
+        let ready = route("/readyz", &ctx).await;
+        assert_eq!(ready.status, 200);
+        // No failure, no cause token: a ready answer has no body at all.
+        assert_eq!(ready.body, "");
         let metrics = route("/metrics", &ctx).await;
         assert!(metrics
             .body

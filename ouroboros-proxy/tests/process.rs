@@ -319,6 +319,32 @@ fn readiness_logs_once_per_transition() {
 }
 
 #[test]
+fn healthy_first_probes_log_nothing_about_readiness() {
+    // One listener serves as both backend ports; the probes only connect.
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = backend.local_addr().unwrap().port();
+    let mut proxy = ProxyProcess::spawn(
+        &[
+            "--target-host=127.0.0.1",
+            &format!("--target-http-port={port}"),
+            &format!("--target-https-port={port}"),
+        ],
+        None,
+    );
+    for _ in 0..3 {
+        assert_eq!(http_get(proxy.health, "/readyz").status, 200);
+    }
+    proxy.signal(libc::SIGTERM);
+    assert_eq!(
+        proxy.wait(Duration::from_secs(10)).and_then(|s| s.code()),
+        Some(0)
+    );
+    let stderr = proxy.stderr();
+    assert!(stderr.contains("proxy stopped"), "{stderr}");
+    assert!(!stderr.contains("readiness"), "{stderr}");
+}
+
+#[test]
 fn unresolvable_backend_warns_once_with_the_host() {
     let proxy = ProxyProcess::spawn(&["--target-host=ingress.example.invalid"], None);
     for _ in 0..3 {
