@@ -93,6 +93,47 @@ fn refused_backend_closes_the_client_promptly_without_bytes() {
 }
 
 #[test]
+fn backend_that_never_answers_the_handshake_times_out_and_is_counted() {
+    // A listener with a backlog of 0 holds one finished handshake and no more: with its
+    // queue full the kernel drops every further SYN, so a connect neither succeeds nor
+    // fails until the dial timeout.
+    let backend = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    backend
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    backend.listen(0).unwrap();
+    let address = backend.local_addr().unwrap().as_socket().unwrap();
+    let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
+    assert!(
+        TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_err(),
+        "the backend's queue is not full: this kernel answers further handshakes"
+    );
+    let mut config = base_config("127.0.0.1", address.port(), address.port());
+    config.dial_timeout = Duration::from_millis(400);
+    let proxy = InProcessProxy::start(config);
+    let mut stream = connect(proxy.http());
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let read = stream.read(&mut [0u8; 16]).unwrap_or(0);
+    let took = started.elapsed();
+    assert_eq!(
+        read, 0,
+        "the client got bytes from a backend that never connected"
+    );
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "closed after {took:?}, not at the 400 ms dial timeout"
+    );
+    assert!(wait_until(Duration::from_secs(2), || {
+        proxy
+            .metrics
+            .render()
+            .contains("ouroboros_proxy_dial_failures_total{cause=\"timeout\"} 1")
+    }));
+    drop(queued);
+}
+
+#[test]
 fn backend_that_closes_after_the_header_gives_a_clean_eof() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
