@@ -183,6 +183,85 @@ fn slow_backend(total: usize, chunk: usize, pause: Duration) -> u16 {
     port
 }
 
+/// The relay's resident memory in KiB (`VmRSS`).
+fn resident_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status")
+}
+
+/// Clients that never read, behind backends that never stop writing: the relay holds at
+/// most one read's worth (or one pipe) per direction and stops reading, so each backend's
+/// writes stall at what the kernel's socket buffers take, and the relay's memory does not
+/// follow what the backends offer.
+#[test]
+fn stalled_clients_stall_their_backends_without_growing_the_relay() {
+    const CLIENTS: usize = 4;
+    const OFFERED: usize = 96 << 20;
+    const CHUNK: usize = 1 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (pushed_tx, pushed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(CLIENTS) {
+            let pushed_tx = pushed_tx.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = read_header_line(&mut stream);
+                // A write that makes no progress for this long means the path is full.
+                stream
+                    .set_write_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                let chunk = vec![b'z'; CHUNK];
+                let mut sent = 0;
+                while sent < OFFERED {
+                    match stream.write(&chunk) {
+                        Ok(n) => sent += n,
+                        Err(_) => break,
+                    }
+                }
+                let _ = pushed_tx.send(sent);
+                // Held open, so that the relay keeps its side of the stalled stream.
+                std::thread::sleep(Duration::from_secs(30));
+            });
+        }
+    });
+    let proxy = ProxyProcess::spawn(
+        &[
+            "--target-host=127.0.0.1",
+            &format!("--target-http-port={port}"),
+        ],
+        None,
+    );
+    let before = resident_kib(proxy.child.id());
+    let clients: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| {
+            let mut client = connect(proxy.http);
+            client.write_all(b"GET /big HTTP/1.1\r\n\r\n").unwrap();
+            client
+        })
+        .collect();
+    for _ in 0..CLIENTS {
+        let sent = pushed
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a backend never stalled");
+        assert!(
+            sent < 64 << 20,
+            "a backend wrote {} MiB to a client that reads nothing: the relay kept reading",
+            sent >> 20
+        );
+    }
+    let grown = resident_kib(proxy.child.id()).saturating_sub(before);
+    assert!(
+        grown < 16 * 1024,
+        "the relay grew by {grown} KiB holding {CLIENTS} stalled streams"
+    );
+    drop(clients);
+}
+
 #[test]
 fn sigterm_drains_an_in_flight_slow_download() {
     let total = 1_200_000;
