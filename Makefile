@@ -27,9 +27,13 @@ test:
 
 # The whole workspace, every target, under clippy; any lint fails. Not part of `make test`:
 # a newer toolchain may add lints, and the tests should not depend on that.
-.PHONY: clippy
+.PHONY: clippy doc
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The workspace's API documentation (target/doc), with rustdoc's warnings as errors.
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 -include mk/*.mk
 

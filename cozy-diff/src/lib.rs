@@ -2,7 +2,7 @@
 //!
 //! - [`object_key`]: matching documents by apiVersion/kind/namespace/name;
 //! - [`ignore`]: `--ignore` paths (`metadata.labels["helm.sh/chart"]`);
-//! - [`compare`]: added/removed/changed objects with unified YAML diffs ([`compare::compare`]);
+//! - [`compare`](mod@compare): added/removed/changed objects with unified YAML diffs ([`compare::compare`]);
 //! - [`report`]: text (optionally coloured) and JSON output;
 //! - [`git_rev`]: the chart as committed at a git revision (`--from-rev`);
 //! - [`cli`]: [`DiffArgs`] and [`main_with`] for the `cozy-render` binary.

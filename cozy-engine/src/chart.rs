@@ -1,5 +1,5 @@
 //! Reading a chart directory: Chart.yaml, values.yaml, values.schema.json, templates/, the other
-//! files `Files` exposes, and charts/<sub>/ subcharts (recursively).
+//! files `Files` exposes, and `charts/<sub>/` subcharts (recursively).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

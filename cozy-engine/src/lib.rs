@@ -3,20 +3,20 @@
 //!
 //! The public surface is small:
 //! - [`Chart::load`] reads a chart directory (and its subcharts, recursively);
-//! - [`render`] computes values, validates them, renders every template and orders the
+//! - [`render`](mod@render) computes values, validates them, renders every template and orders the
 //!   documents like Helm, returning [`Rendered`];
 //! - [`RenderOptions`] carries everything `helm template` takes on its command line;
 //! - [`ClusterState`] is what `lookup` sees.
 //!
 //! Modules, in pipeline order:
-//! - [`chart`]: Chart.yaml, values.yaml, values.schema.json, templates/, charts/<sub>/;
+//! - [`chart`]: Chart.yaml, values.yaml, values.schema.json, `templates/`, `charts/<sub>/`;
 //! - [`definitions`]: `{% define %}` blocks of `_*.tpl` files;
 //! - [`context`]: the Helm objects every template sees (`Values`, `Release`, `Chart`, ...);
 //! - [`environment`]: the minijinja environment with the context-bound functions
 //!   (`include`, `tpl`, `required`, `fail`, `lookup`);
 //! - [`lookup`]: cluster-state providers;
 //! - [`manifest`]: splitting rendered text into documents and ordering them like Helm;
-//! - [`render`]: the pipeline that ties these together;
+//! - [`render`](mod@render): the pipeline that ties these together;
 //! - `stack`: the large stack a render runs on, switched to on the calling thread;
 //! - [`limits`]: resource limits of a render (include depth, fuel, output size, YAML);
 //! - [`error`]: the error type and its Helm-compatible messages;

@@ -14,7 +14,7 @@ pub struct ValuesArgs {
     /// Values file (repeatable; later files win).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
-    /// Set values on the command line: a.b=c,d[0]=e (typed like Helm).
+    /// Set values on the command line: `a.b=c,d[0]=e` (typed like Helm).
     #[arg(long = "set", value_name = "EXPR")]
     pub set: Vec<String>,
     /// Like --set, but every value stays a string.

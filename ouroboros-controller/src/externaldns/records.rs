@@ -65,7 +65,7 @@ pub struct RecordOptions {
     pub namespace: String,
     /// Release name for the instance label.
     pub instance: String,
-    /// TTL in seconds; 0 means [`DEFAULT_TTL`].
+    /// TTL in seconds; 0 means `DEFAULT_TTL`.
     pub ttl: i64,
     /// Output kind.
     pub output: OutputKind,
