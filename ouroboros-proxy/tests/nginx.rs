@@ -24,33 +24,38 @@ fn proxy_to(nginx: &Nginx, version: ProxyVersion, splice: bool) -> InProcessProx
     InProcessProxy::start(config)
 }
 
+/// One `GET /echo` through `proxy`, asserting what nginx reports from the header it
+/// received: the client's address and port, and the relay's own listen port.
+fn assert_nginx_sees_the_client(proxy: &InProcessProxy) {
+    let mut stream = connect(proxy.http());
+    let client_port = stream.local_addr().unwrap().port();
+    write!(
+        stream,
+        "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let response = read_response(&mut BufReader::new(stream));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, b"ok\n");
+    assert_eq!(response.header("X-PP-Addr"), Some("127.0.0.1"));
+    assert_eq!(
+        response.header("X-PP-Port"),
+        Some(client_port.to_string().as_str())
+    );
+    // The destination is the relay's own listen port, not the backend's.
+    assert_eq!(
+        response.header("X-PP-Server-Port"),
+        Some(proxy.http().port().to_string().as_str())
+    );
+}
+
 #[test]
 fn nginx_sees_the_real_client_address_and_port() {
     let Some(nginx) = Nginx::start("nginx_sees_the_real_client_address_and_port") else {
         return;
     };
     for splice in [true, false] {
-        let proxy = proxy_to(&nginx, ProxyVersion::V1, splice);
-        let mut stream = connect(proxy.http());
-        let client_port = stream.local_addr().unwrap().port();
-        write!(
-            stream,
-            "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let response = read_response(&mut BufReader::new(stream));
-        assert_eq!(response.status, 200);
-        assert_eq!(response.body, b"ok\n");
-        assert_eq!(response.header("X-PP-Addr"), Some("127.0.0.1"));
-        assert_eq!(
-            response.header("X-PP-Port"),
-            Some(client_port.to_string().as_str())
-        );
-        // The destination is the relay's own listen port, not the backend's.
-        assert_eq!(
-            response.header("X-PP-Server-Port"),
-            Some(proxy.http().port().to_string().as_str())
-        );
+        assert_nginx_sees_the_client(&proxy_to(&nginx, ProxyVersion::V1, splice));
     }
 }
 
@@ -130,21 +135,7 @@ fn proxy_protocol_v2_is_accepted_by_nginx() {
     let Some(nginx) = Nginx::start("proxy_protocol_v2_is_accepted_by_nginx") else {
         return;
     };
-    let proxy = proxy_to(&nginx, ProxyVersion::V2, true);
-    let mut stream = connect(proxy.http());
-    let client_port = stream.local_addr().unwrap().port();
-    write!(
-        stream,
-        "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let response = read_response(&mut BufReader::new(stream));
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("X-PP-Addr"), Some("127.0.0.1"));
-    assert_eq!(
-        response.header("X-PP-Port"),
-        Some(client_port.to_string().as_str())
-    );
+    assert_nginx_sees_the_client(&proxy_to(&nginx, ProxyVersion::V2, true));
 }
 
 const BIG: u64 = 256 * 1024 * 1024;
