@@ -36,7 +36,7 @@ use support::cluster::Cluster;
 use support::corefile::{enclosing_server_block, expand_import, rewrite, without_block};
 use support::nginx::{self, Nginx};
 use support::pod::{PodRoot, Proc};
-use support::{free_port, http, skip, skip_without_tool, wait_for};
+use support::{free_port, free_ports, http, skip, skip_without_tool, wait_for};
 
 const WAIT: Duration = Duration::from_secs(30);
 /// Where the API stand-in's objects of the DNS side live; also the coredns package's namespace.
@@ -400,10 +400,11 @@ impl Scenario {
 
     /// Starts the proxy with its three listen addresses on loopback ports.
     fn start_proxy(&self, spec: &ContainerSpec) -> (Proc, ProxyPorts) {
+        let [http, https, health] = free_ports();
         let ports = ProxyPorts {
-            http: free_port(),
-            https: free_port(),
-            health: free_port(),
+            http,
+            https,
+            health,
         };
         let mut spec = spec.clone();
         for (name, port) in [

@@ -31,7 +31,7 @@ fn two_replicas_have_one_writer_and_fail_over() {
         "coredns",
         json!({"Corefile": KUBEADM_COREFILE}),
     );
-    let (p1, p2) = (free_port(), free_port());
+    let [p1, p2] = free_ports();
     let a1 = leader_args(p1);
     let a2 = leader_args(p2);
     let mut r1 = env.controller(

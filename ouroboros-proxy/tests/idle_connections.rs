@@ -83,7 +83,7 @@ fn ten_thousand_idle_connections_leave_no_leaked_descriptors() {
         return;
     };
 
-    let (http, health) = (free_port(), free_port());
+    let [http, health] = free_ports();
     let log = TempDir::new("idle-log");
     let child = Command::new(BINARY)
         .arg(format!("--listen-http=127.0.0.1:{http}"))

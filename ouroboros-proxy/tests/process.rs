@@ -23,7 +23,7 @@ struct ProxyProcess {
 impl ProxyProcess {
     fn spawn(extra: &[&str], nofile: Option<u64>) -> ProxyProcess {
         let log = TempDir::new("log");
-        let (http, health) = (free_port(), free_port());
+        let [http, health] = free_ports();
         let stderr = File::create(log.0.join("stderr")).unwrap();
         let mut command = Command::new(BINARY);
         command

@@ -33,6 +33,15 @@ pub fn free_port() -> u16 {
         .expect("bind a loopback port")
 }
 
+/// `N` distinct ports that were free a moment ago. All are bound at once, so no two are
+/// the same; separate [`free_port`] calls may hand out one port twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
+}
+
 /// Prints a message that cannot be missed in the test output and tells the caller to skip.
 pub fn skip(test: &str, why: &str) {
     eprintln!("\n!!!!!!!! SKIPPING {test}: {why} !!!!!!!!\n");

@@ -208,6 +208,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `N` distinct ports that were free a moment ago. All are bound at once, so no two are
+/// the same; separate [`free_port`] calls may hand out one port twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
+}
+
 /// GET a path on a local port; returns the body of a 200.
 pub fn http_get(port: u16, path: &str) -> Option<String> {
     use std::io::{Read, Write};

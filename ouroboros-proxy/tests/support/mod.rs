@@ -27,6 +27,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `N` distinct ports that were free a moment ago. All are bound at once, so no two are
+/// the same; separate [`free_port`] calls may hand out one port twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
+}
+
 /// A unique scratch directory, removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -364,8 +373,8 @@ impl Nginx {
         if tls {
             generate_certificate(root);
         }
-        let (pp, plain) = (free_port(), free_port());
-        let tls_port = tls.then(free_port);
+        let [pp, plain, tls_candidate] = free_ports();
+        let tls_port = tls.then_some(tls_candidate);
         // SAFETY: geteuid has no preconditions.
         let user = if unsafe { libc::geteuid() } == 0 {
             "user root root;"
