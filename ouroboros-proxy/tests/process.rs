@@ -352,7 +352,7 @@ fn sigterm_closes_what_outlives_the_grace() {
 
 #[test]
 fn readiness_logs_once_per_transition() {
-    let port = free_port();
+    let (backend, port) = refusing_port();
     let mut proxy = ProxyProcess::spawn(
         &[
             "--target-host=127.0.0.1",
@@ -368,7 +368,7 @@ fn readiness_logs_once_per_transition() {
         .map(|_| std::thread::spawn(move || http_get(health, "/readyz").status))
         .collect();
     assert!(probes.into_iter().all(|p| p.join().unwrap() == 503));
-    let backend = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    backend.listen(16).unwrap();
     assert_eq!(http_get(proxy.health, "/readyz").status, 200);
     assert_eq!(http_get(proxy.health, "/readyz").status, 200);
     drop(backend);

@@ -71,7 +71,7 @@ fn payload_of_4_mib_survives_a_half_close() {
 
 #[test]
 fn refused_backend_closes_the_client_promptly_without_bytes() {
-    let port = free_port();
+    let (_refusing, port) = refusing_port();
     let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
     let mut stream = connect(proxy.http());
     stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
@@ -349,7 +349,7 @@ fn a_slow_reader_does_not_stall_other_clients() {
 
 #[test]
 fn readiness_follows_the_backend() {
-    let port = free_port();
+    let (backend, port) = refusing_port();
     let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
     let response = http_get(proxy.health(), "/readyz");
     assert_eq!(response.status, 503);
@@ -363,7 +363,7 @@ fn readiness_follows_the_backend() {
         Some("text/plain; charset=utf-8")
     );
     assert_eq!(http_get(proxy.health(), "/healthz").status, 200);
-    let _backend = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    backend.listen(16).unwrap();
     assert_eq!(http_get(proxy.health(), "/readyz").status, 200);
     assert_eq!(http_get(proxy.health(), "/readyz/").status, 404);
     let metrics = http_get(proxy.health(), "/metrics");

@@ -27,6 +27,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback port that refuses connections for as long as the returned socket lives: it
+/// is bound, so nothing else can take it, and not listening, so every connect is refused.
+/// `listen` on the socket makes the port accept.
+pub fn refusing_port() -> (socket2::Socket, u16) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    (socket, port)
+}
+
 /// `N` distinct ports that were free a moment ago. All are bound at once, so no two are
 /// the same; separate [`free_port`] calls may hand out one port twice.
 pub fn free_ports<const N: usize>() -> [u16; N] {
