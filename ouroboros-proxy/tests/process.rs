@@ -424,6 +424,31 @@ fn healthy_first_probes_log_nothing_about_readiness() {
 }
 
 #[test]
+fn log_level_warn_keeps_the_warnings_and_drops_the_rest() {
+    let (_refusing, port) = refusing_port();
+    let mut proxy = ProxyProcess::spawn(
+        &[
+            "--target-host=127.0.0.1",
+            &format!("--target-http-port={port}"),
+            "--log-level=warn",
+        ],
+        None,
+    );
+    assert_eq!(http_get(proxy.health, "/readyz").status, 503);
+    proxy.signal(libc::SIGTERM);
+    assert_eq!(
+        proxy.wait(Duration::from_secs(10)).and_then(|s| s.code()),
+        Some(0)
+    );
+    let stderr = proxy.stderr();
+    assert!(
+        stderr.contains("WARN") && stderr.contains("backend readiness check failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("INFO"), "{stderr}");
+}
+
+#[test]
 fn unresolvable_backend_warns_once_with_the_host() {
     let proxy = ProxyProcess::spawn(&["--target-host=ingress.example.invalid"], None);
     for _ in 0..3 {
