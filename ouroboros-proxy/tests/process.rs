@@ -74,6 +74,18 @@ impl ProxyProcess {
         unsafe { libc::kill(self.child.id() as i32, signal) };
     }
 
+    /// SIGTERM, then the exit status must be 0 within 10 s; returns the whole log.
+    fn terminate(&mut self) -> String {
+        self.signal(libc::SIGTERM);
+        assert_eq!(
+            self.wait(Duration::from_secs(10)).and_then(|s| s.code()),
+            Some(0),
+            "{}",
+            self.stderr()
+        );
+        self.stderr()
+    }
+
     fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
@@ -372,12 +384,7 @@ fn readiness_logs_once_per_transition() {
     assert_eq!(http_get(proxy.health, "/readyz").status, 200);
     assert_eq!(http_get(proxy.health, "/readyz").status, 200);
     drop(backend);
-    proxy.signal(libc::SIGTERM);
-    assert_eq!(
-        proxy.wait(Duration::from_secs(10)).and_then(|s| s.code()),
-        Some(0)
-    );
-    let stderr = proxy.stderr();
+    let stderr = proxy.terminate();
     let warnings: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("backend readiness check failed"))
@@ -413,12 +420,7 @@ fn healthy_first_probes_log_nothing_about_readiness() {
     for _ in 0..3 {
         assert_eq!(http_get(proxy.health, "/readyz").status, 200);
     }
-    proxy.signal(libc::SIGTERM);
-    assert_eq!(
-        proxy.wait(Duration::from_secs(10)).and_then(|s| s.code()),
-        Some(0)
-    );
-    let stderr = proxy.stderr();
+    let stderr = proxy.terminate();
     assert!(stderr.contains("proxy stopped"), "{stderr}");
     assert!(!stderr.contains("readiness"), "{stderr}");
 }
@@ -435,12 +437,7 @@ fn log_level_warn_keeps_the_warnings_and_drops_the_rest() {
         None,
     );
     assert_eq!(http_get(proxy.health, "/readyz").status, 503);
-    proxy.signal(libc::SIGTERM);
-    assert_eq!(
-        proxy.wait(Duration::from_secs(10)).and_then(|s| s.code()),
-        Some(0)
-    );
-    let stderr = proxy.stderr();
+    let stderr = proxy.terminate();
     assert!(
         stderr.contains("WARN") && stderr.contains("backend readiness check failed"),
         "{stderr}"

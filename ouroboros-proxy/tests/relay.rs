@@ -97,18 +97,15 @@ fn backend_that_never_answers_the_handshake_times_out_and_is_counted() {
     // A listener with a backlog of 0 holds one finished handshake and no more: with its
     // queue full the kernel drops every further SYN, so a connect neither succeeds nor
     // fails until the dial timeout.
-    let backend = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    backend
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
+    let (backend, port) = refusing_port();
     backend.listen(0).unwrap();
-    let address = backend.local_addr().unwrap().as_socket().unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
     assert!(
         TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_err(),
         "the backend's queue is not full: this kernel answers further handshakes"
     );
-    let mut config = base_config("127.0.0.1", address.port(), address.port());
+    let mut config = base_config("127.0.0.1", port, port);
     config.dial_timeout = Duration::from_millis(400);
     let proxy = InProcessProxy::start(config);
     let mut stream = connect(proxy.http());

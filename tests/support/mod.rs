@@ -27,10 +27,8 @@ pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind a loopback port")
+    let [port] = free_ports();
+    port
 }
 
 /// `N` distinct ports that were free a moment ago. All are bound at once, so no two are

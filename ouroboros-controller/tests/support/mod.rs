@@ -201,11 +201,8 @@ pub fn rewrite(host: &str) -> String {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let [port] = free_ports();
+    port
 }
 
 /// `N` distinct ports that were free a moment ago. All are bound at once, so no two are

@@ -20,11 +20,8 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A port that was free a moment ago (the usual small race is acceptable in tests).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let [port] = free_ports();
+    port
 }
 
 /// A loopback port that refuses connections for as long as the returned socket lives: it
@@ -469,8 +466,8 @@ impl Drop for Nginx {
     }
 }
 
-/// A throw-away self-signed certificate for `localhost`.
-/// A throw-away certificate and key in `dir`; an installed openssl that fails is an error.
+/// A throw-away self-signed certificate and key for `localhost` in `dir`; an installed
+/// openssl that fails is an error.
 fn generate_certificate(dir: &Path) {
     let output = Command::new("openssl")
         .args([
