@@ -254,12 +254,16 @@ mod tests {
         }
     }
 
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+    /// A loopback port that refuses connections while the returned socket lives: bound,
+    /// so no other test can take it, and never listening.
+    fn refusing_port() -> (socket2::Socket, u16) {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+        (socket, port)
     }
 
     #[test]
@@ -306,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn refused_backend_is_503_with_cause() {
-        let port = free_port();
+        let (_reserved, port) = refusing_port();
         let ctx = context(vec![BackendAddr {
             host: "127.0.0.1".into(),
             port,
@@ -327,7 +331,7 @@ mod tests {
     async fn both_ports_are_probed() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let up = listener.local_addr().unwrap().port();
-        let down = free_port();
+        let (_reserved, down) = refusing_port();
         let ctx = context(vec![
             BackendAddr {
                 host: "127.0.0.1".into(),
