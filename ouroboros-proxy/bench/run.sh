@@ -243,6 +243,11 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$R
         }
         return (lo == "") ? "-" : sprintf("%.2f-%.2f", lo, hi)
     }
+    function ratio(m,   h) { h = median("haproxy," m); return h > 0 ? median("ours," m) / h : 0 }
+    function verdict(name, r, op, bound,   met) {
+        met = (op == ">=") ? r >= bound : r <= bound
+        printf "%-30s %8.3f  target %s %-4s %s\n", name, r, op, bound, (met ? "met" : "MISSED")
+    }
     # Fields 3.. of a result line are the metrics, in the order of `names` below.
     { for (m = 3; m <= NF; m++) values[$2 "," m] = values[$2 "," m] " " $m }
     END {
@@ -254,6 +259,13 @@ awk -v hr="$haproxy_rss" -v or="$ours_rss" -v sketches="$sketches" -v rounds="$R
             printf "%-30s %14.2f %14.2f %14.2f %18.2f %14s\n", names[m - 2], (m >= 8 ? 0 : d), h, o, (h > 0 ? o / h : 0), spread("ours", m)
         }
         printf "%-30s %14s %14.1f %14.1f %18.2f\n", "peak RSS MiB", "-", hr / 1024, or / 1024, (hr > 0 ? or / hr : 0)
+        # The targets, judged on the unrounded ratios of this run alone.
+        printf "\nTargets (ouroboros/HAProxy, this run)\n"
+        verdict("keep-alive req/s", ratio(3), ">=", 1.1)
+        verdict("conn-per-request req/s", ratio(5), ">=", 1.0)
+        verdict("bulk MiB/s", ratio(7), ">=", 1.5)
+        verdict("CPU per request", ratio(8), "<=", 0.8)
+        verdict("peak RSS", (hr > 0 ? or / hr : 0), "<=", 1)
         count = split(sketches, sketch, " ")
         for (k = 1; k <= count; k++) {
             printf "\n%-30s %14s %18s %14s\n", (sketch[k] == "uring" ? "io_uring" : sketch[k]) " sketch", "median", "sketch/HAProxy", "per round"
