@@ -11,6 +11,7 @@ use ouroboros_common::flags::FlagError;
 
 use crate::config::{ConfigError, ProxyConfig, ProxyFlags};
 use crate::cpu_policy;
+use crate::descriptor_limit;
 use crate::server::Server;
 
 /// Entry point of `ouroboros proxy`; `args` exclude the subcommand word. Returns the
@@ -63,6 +64,25 @@ enum RunError {
 }
 
 fn run(config: ProxyConfig) -> Result<(), RunError> {
+    // First of all, so that its WARN comes before the listeners' lines.
+    let open_files = match descriptor_limit::raise() {
+        Ok(limits) => {
+            let needed = descriptor_limit::needed(config.max_connections);
+            if limits.soft < needed {
+                tracing::warn!(
+                    limit = limits.soft,
+                    needed,
+                    max_connections = config.max_connections,
+                    "descriptor limit is below what --max-connections needs (two per connection); past it, accepts back off until descriptors are free"
+                );
+            }
+            descriptor_limit::describe(limits.soft)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the descriptor limit");
+            "unknown".to_string()
+        }
+    };
     // Set before any other thread exists, so every event loop inherits it.
     if let Err(error) = cpu_policy::apply(config.cpu_policy) {
         tracing::warn!(policy = %config.cpu_policy, %error, "cannot set the CPU policy; keeping the system default");
@@ -91,6 +111,7 @@ fn run(config: ProxyConfig) -> Result<(), RunError> {
             cluster_domain = %cluster_domain,
             proxy_protocol_version = %version,
             max_connections,
+            max_open_files = %open_files,
             %cpu_policy,
             "proxy starting"
         );

@@ -6,6 +6,7 @@
 //!
 //! Modules, in the order a connection meets them:
 //! - [`config`]: flags and `OUROBOROS_PROXY_*` environment into a [`config::ProxyConfig`].
+//! - [`descriptor_limit`]: the soft descriptor limit raised to the hard one at startup.
 //! - [`server`]: listeners, accept loop (max connections, EMFILE back-off), drain.
 //! - [`resolve`] and [`dial`]: backend lookup and connect, failure causes.
 //! - [`header`]: PROXY v1/v2 encoding (and decoding, for tests and fuzzing).
@@ -23,6 +24,7 @@
 pub mod cli;
 pub mod config;
 pub mod cpu_policy;
+pub mod descriptor_limit;
 pub mod dial;
 pub mod header;
 pub mod health;

@@ -21,7 +21,8 @@ struct ProxyProcess {
 }
 
 impl ProxyProcess {
-    fn spawn(extra: &[&str], nofile: Option<u64>) -> ProxyProcess {
+    /// `nofile`: the (soft, hard) descriptor limits to start the relay under.
+    fn spawn(extra: &[&str], nofile: Option<(u64, u64)>) -> ProxyProcess {
         let log = TempDir::new("log");
         let [http, health] = free_ports();
         let stderr = File::create(log.0.join("stderr")).unwrap();
@@ -35,13 +36,13 @@ impl ProxyProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
-        if let Some(limit) = nofile {
+        if let Some((soft, hard)) = nofile {
             // SAFETY: setrlimit is async-signal-safe and touches only the child.
             unsafe {
                 command.pre_exec(move || {
                     let value = libc::rlimit {
-                        rlim_cur: limit as libc::rlim_t,
-                        rlim_max: limit as libc::rlim_t,
+                        rlim_cur: soft as libc::rlim_t,
+                        rlim_max: hard as libc::rlim_t,
                     };
                     if libc::setrlimit(libc::RLIMIT_NOFILE, &value) != 0 {
                         return Err(std::io::Error::last_os_error());
@@ -466,6 +467,74 @@ fn unresolvable_backend_warns_once_with_the_host() {
     );
 }
 
+/// This process's hard descriptor limit.
+fn hard_descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscall filling a local struct.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
+    limit.rlim_max
+}
+
+/// The soft and hard "Max open files" of a process, from `/proc/<pid>/limits`.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap_or_else(|| panic!("no open-file limit in {limits}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (fields[3].to_string(), fields[4].to_string())
+}
+
+#[test]
+fn the_soft_descriptor_limit_rises_to_the_hard_one_at_startup() {
+    // Started like systemd starts services by default: a low soft limit under a high
+    // hard one (here at most 4096, to stay within what this process may pass on).
+    let hard = hard_descriptor_limit().min(4096);
+    assert!(
+        hard >= 512,
+        "hard descriptor limit {hard} too low for this test"
+    );
+    let mut proxy = ProxyProcess::spawn(
+        &["--target-host=127.0.0.1", "--max-connections=100"],
+        Some((128, hard)),
+    );
+    let hard_text = hard.to_string();
+    assert_eq!(
+        open_file_limits(proxy.child.id()),
+        (hard_text.clone(), hard_text)
+    );
+    let stderr = proxy.terminate();
+    assert!(
+        stderr.contains(&format!("max_open_files={hard}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("descriptor limit is below"), "{stderr}");
+}
+
+#[test]
+fn a_descriptor_limit_too_low_for_max_connections_is_named_at_startup() {
+    let mut proxy = ProxyProcess::spawn(
+        &["--target-host=127.0.0.1", "--max-connections=1000"],
+        Some((300, 300)),
+    );
+    let stderr = proxy.terminate();
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("descriptor limit is below"))
+        .unwrap_or_else(|| panic!("no descriptor-limit warning: {stderr}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    for field in ["limit=300", "needed=2064", "max_connections=1000"] {
+        assert!(warning.contains(field), "{field} missing: {warning}");
+    }
+}
+
 #[test]
 fn running_out_of_descriptors_does_not_kill_the_process() {
     let backend = echo_backend();
@@ -474,7 +543,7 @@ fn running_out_of_descriptors_does_not_kill_the_process() {
             "--target-host=127.0.0.1",
             &format!("--target-http-port={}", backend.port),
         ],
-        Some(40),
+        Some((40, 40)),
     );
     // Far more connections than 40 descriptors allow (each costs the relay two or more).
     let mut clients = Vec::new();
