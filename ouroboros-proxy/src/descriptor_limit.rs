@@ -5,9 +5,9 @@
 //! limit: systemd's default (1024 soft, 524288 hard) reaches containers whose runtime does
 //! not set one of its own. The low soft limit only protects programs that use
 //! `select(2)`; the relay uses `epoll`, so it raises its soft limit to the hard one before
-//! anything opens, as Go's runtime does for every Go program (the relay's specification
-//! describes a Go program). Without this, the default `--max-connections` of 10,000 would
-//! end in EMFILE back-off near 500 connections.
+//! anything opens, as Go's `os` package has done for Go programs since Go 1.19 (the
+//! relay's specification describes a Go program). Without this, the default
+//! `--max-connections` of 10,000 would end in EMFILE back-off near 500 connections.
 //!
 //! A relayed connection holds two sockets, and a pipe pair for each direction that streams
 //! in bulk. When the limit cannot hold two descriptors per allowed connection, one WARN
