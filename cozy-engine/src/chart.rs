@@ -113,9 +113,19 @@ impl Chart {
                     message: e.to_string(),
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir() && p.join("Chart.yaml").exists())
                 .collect();
             entries.sort();
+            // Helm would load an archive here; skipping it would render the chart without
+            // that subchart and say nothing.
+            if let Some(archive) = entries.iter().find(|p| is_packaged_chart(p)) {
+                return Err(RenderError::Chart {
+                    path: archive.clone(),
+                    message: "packaged subcharts are not read; unpack it into a directory of \
+                              charts/ (tar -xzf ARCHIVE -C charts/) and remove the archive"
+                        .into(),
+                });
+            }
+            entries.retain(|p| p.is_dir() && p.join("Chart.yaml").exists());
             for sub in entries {
                 let dir_name = sub
                     .file_name()
@@ -355,6 +365,16 @@ pub fn compute_values(
 }
 
 /// Validate computed values against every chart's schema; all violations at once.
+/// A subchart as `helm dependency update` leaves it: a `.tgz` (or `.tar.gz`) file.
+fn is_packaged_chart(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_ascii_lowercase();
+    (name.ends_with(".tgz") || name.ends_with(".tar.gz")) && path.is_file()
+}
+
 pub fn validate_values(chart: &Chart, computed: &Computed) -> Result<(), RenderError> {
     let violations = cozy_values::validate(chart.values_tree(), computed);
     if violations.is_empty() {

@@ -93,6 +93,7 @@ fn cases() -> Vec<Case> {
         case("Chart.yaml bad YAML", vec![("Chart.yaml", "name: [unclosed\n")], T, 2, &["Chart.yaml"]),
         case("Chart.yaml without name", vec![("Chart.yaml", "apiVersion: v2\nversion: 0.1.0\n")], T, 2, &["Chart.yaml", "name"]),
         case("Chart.yaml name wrong type", vec![("Chart.yaml", "apiVersion: v2\nname: [1]\nversion: 0.1.0\n")], T, 2, &["Chart.yaml"]),
+        case("packaged subchart", vec![("charts/redis-17.3.0.tgz", "not unpacked")], T, 2, &["charts/redis-17.3.0.tgz", "packaged subcharts are not read", "tar -xzf"]),
         case("Chart.yaml tab indentation", vec![("Chart.yaml", "apiVersion: v2\nname: x\n\tversion: 1\n")], T, 2, &["Chart.yaml"]),
         // --- chart values.yaml ----------------------------------------------------------------
         case("values.yaml bad YAML", vec![("values.yaml", "a: [1, 2\n")], T, 2, &["values.yaml"]),
