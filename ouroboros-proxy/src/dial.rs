@@ -194,6 +194,18 @@ pub async fn connect_any(
 /// One non-blocking connect, with the socket tuned before it starts (so that the
 /// handshake itself already follows the relay's options).
 async fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+    let socket = start_connect(address)?;
+    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+    stream.writable().await?;
+    match stream.take_error()? {
+        Some(error) => Err(error),
+        None => Ok(stream),
+    }
+}
+
+/// A non-blocking socket to `address`, tuned for relaying, its connect started: it is
+/// connected once writable, and `SO_ERROR` then says whether it failed.
+pub fn start_connect(address: SocketAddr) -> io::Result<Socket> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let kind = Type::STREAM.nonblocking();
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -203,20 +215,14 @@ async fn connect(address: SocketAddr) -> io::Result<TcpStream> {
     socket.set_nonblocking(true)?;
     socket_options::tune_backend_socket(&socket);
     match socket.connect(&address.into()) {
-        Ok(()) => {}
-        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(error) => return Err(error),
-    }
-    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
-    stream.writable().await?;
-    match stream.take_error()? {
-        Some(error) => Err(error),
-        None => Ok(stream),
+        Ok(()) => Ok(socket),
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
+        Err(error) => Err(error),
     }
 }
 
 /// An IP literal (IPv6 optionally bracketed) needs no lookup.
-fn literal_ip(host: &str) -> Option<IpAddr> {
+pub fn literal_ip(host: &str) -> Option<IpAddr> {
     let unbracketed = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))

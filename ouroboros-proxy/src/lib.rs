@@ -11,8 +11,9 @@
 //! - [`resolve`] and [`dial`]: backend lookup and connect, failure causes.
 //! - [`header`]: PROXY v1/v2 encoding (and decoding, for tests and fuzzing).
 //! - [`relay`]: the two-way byte pump (`splice(2)` on Linux), half-close.
-//! - `relay_engine` (Linux): kept-alive connections after their first exchange, on an
-//!   `epoll` loop and thread of their own.
+//! - `relay_engine` (Linux): the relay phase on an `epoll` loop and thread of its own:
+//!   from the accept on when the backend is an IP address, after the first exchange of a
+//!   kept-alive connection otherwise.
 //! - [`watchdog`]: dial, header and idle bounds and the drain's force-close, one sweep
 //!   per event loop instead of a timer per connection.
 //! - [`socket_options`]: TCP_NODELAY and keepalive.

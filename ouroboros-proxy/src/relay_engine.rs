@@ -1,30 +1,43 @@
-//! Kept-alive connections of one event loop, relayed on an `epoll` set of their own by a
+//! The relayed connections of one event loop, on an `epoll` set of their own and a
 //! thread of their own.
 //!
-//! A connection starts on the async relay, where its dial and header already are; once
-//! the client speaks again after an answer (a second request on a kept-alive
-//! connection), its two sockets move here. The engine's thread blocks in `epoll_wait`
-//! on them and moves the bytes of every ready socket in plain function calls: a relayed
-//! message costs its `read` and `send` and a share of one wake-up, instead of also
-//! waking the connection's task and polling the readiness futures of both its
-//! directions. Measured against the async relay alone, keep-alive CPU per request went
-//! down by about 7 % and connection-per-request stayed the same (see the README); moving
-//! every connection at once cost connection-per-request about 8 % (two more `epoll_ctl`s
-//! and a wake-up of the task across threads), and an engine polled from inside the
-//! runtime paid an extra `epoll_wait` per batch and gained nothing.
+//! Connections come here two ways:
+//!
+//! - **Adopted** ([`RelayEngine::adopt`]), when the backend is an IP address: the loop
+//!   accepts a plain descriptor, starts the backend's connect and, if it completed at
+//!   once (loopback, or a fast backend), sends the header with the client's first bytes;
+//!   the engine does the rest: the rest of the connect, the header if it is still due,
+//!   the relay, and the owner's bookkeeping (`on_end`) before the sockets close. The
+//!   watchdog's deadlines reach it through the connection's [`Watch`], whose stop wakes
+//!   the engine. Such a connection costs no task, no registration with the runtime (two
+//!   `epoll_ctl`s fewer, the runtime deregisters before it closes) and no wake-up of the
+//!   loop after its accept: about 7 % less CPU per connection than the async path, at
+//!   connection-per-request (see the README).
+//! - **Handed over** ([`RelayEngine::relay`]), when the backend has a name: the
+//!   connection starts on the async relay, where its lookup, dial and header are; once
+//!   the client speaks again after an answer (a second request on a kept-alive
+//!   connection), its two sockets move here, and its task awaits [`Relaying`], which keeps
+//!   its deadlines (dropping it closes both sockets).
+//!
+//! The engine's thread blocks in `epoll_wait` and moves the bytes of every ready socket
+//! in plain function calls: a relayed message costs its `read` and `send` and a share of
+//! one wake-up, instead of also waking the connection's task and polling the readiness
+//! futures of both its directions. Sockets are watched for writing only once bytes wait
+//! for them: a fresh socket can always take bytes, and watching it would wake the engine
+//! for nothing.
 //!
 //! Per direction the rules are those of the async relay: small messages go through the
 //! copy buffer with one `read` and one `send`; a direction that keeps filling it moves to
 //! `splice(2)`; a direction holds at most one read's worth of unsent bytes (or one pipe)
 //! and stops reading until they are out; the direction that ends first half-closes its
-//! destination, and both sockets close when both ended. The connection's task keeps its
-//! deadlines: dropping [`Relaying`] closes both sockets.
+//! destination, and both sockets close when both ended.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 
@@ -33,7 +46,7 @@ use crate::relay::splice_pump::{splice, Pipe, SPLICE_CHUNK};
 use crate::relay::{
     read_fd, send_fd, with_copy_buffer, COPY_BUFFER_SIZE, FULL_READS_BEFORE_SPLICE,
 };
-use crate::watchdog::Watch;
+use crate::watchdog::{Phase, Stop, Watch};
 
 /// Ready sockets taken per `epoll_wait`.
 const EVENTS_PER_WAIT: usize = 256;
@@ -52,6 +65,8 @@ struct Shared {
     /// Owned here, not by the thread: connections are added (and the descriptor used)
     /// by the event loops as long as any of them holds the engine.
     epoll: OwnedFd,
+    /// Written when the watchdog stops an adopted connection (see [`WakeOnStop`]).
+    wake: Arc<WakeOnStop>,
     state: Mutex<State>,
     metrics: Arc<Metrics>,
     shard: usize,
@@ -77,13 +92,7 @@ impl RelayEngine {
         }
         // SAFETY: epoll_create1 succeeded, so the descriptor is open and ours alone.
         let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
-        // SAFETY: plain syscall; the descriptor is owned below.
-        let stop = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if stop < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: eventfd succeeded, so the descriptor is open and ours alone.
-        let stop = unsafe { OwnedFd::from_raw_fd(stop) };
+        let stop = new_eventfd()?;
         let mut event = libc::epoll_event {
             events: libc::EPOLLIN as u32,
             u64: STOP,
@@ -100,8 +109,26 @@ impl RelayEngine {
         {
             return Err(io::Error::last_os_error());
         }
+        let wake = Arc::new(WakeOnStop(new_eventfd()?));
+        let mut event = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: WAKE,
+        };
+        // SAFETY: both descriptors are open; the event outlives the call.
+        if unsafe {
+            libc::epoll_ctl(
+                epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                wake.0.as_raw_fd(),
+                &mut event,
+            )
+        } != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
         let shared = Arc::new(Shared {
             epoll,
+            wake,
             state: Mutex::new(State {
                 connections: Vec::new(),
                 free: Vec::new(),
@@ -135,65 +162,204 @@ impl RelayEngine {
         watch: Arc<Watch>,
     ) -> io::Result<Relaying> {
         let sockets = [owned(client)?, owned(backend)?];
-        let fds = [sockets[CLIENT].as_raw_fd(), sockets[BACKEND].as_raw_fd()];
+        let slot = self
+            .insert(Connection::new(sockets, splice, watch))
+            .map_err(|failed| failed.0)?;
+        Ok(Relaying {
+            shared: Arc::clone(&self.shared),
+            slot,
+        })
+    }
+
+    /// Takes over a connection from its accept on: waits for `backend`'s connect to
+    /// complete, sends the header (with the client's first bytes), relays, and calls
+    /// the adoption's `on_end` before the sockets close. `watch` is under the dial
+    /// deadline; the watchdog's stops reach the engine through it.
+    pub fn adopt(
+        &self,
+        client: OwnedFd,
+        backend: OwnedFd,
+        splice: bool,
+        watch: Arc<Watch>,
+        adoption: Adoption,
+    ) {
+        let Adoption {
+            header,
+            header_budget,
+            early_limit,
+            on_end,
+        } = adoption;
+        let mut connection = Connection::new([client, backend], splice, Arc::clone(&watch));
+        connection.dialing = Some(header_budget);
+        connection.on_end = Some(on_end);
+        // On loopback, and wherever the backend answers fast, the connect is complete
+        // already: the header goes out from here, and the engine's first wake-up is for
+        // the backend's answer.
+        let sent = with_copy_buffer(|buffer| connection.send_header(&header, early_limit, buffer));
+        match sent {
+            Ok(early) if early > 0 => self
+                .shared
+                .metrics
+                .shard(self.shared.shard)
+                .bytes(Direction::ClientToBackend, early),
+            Ok(_) => {}
+            Err(ending) => {
+                connection.fail(ending);
+                connection.finish();
+                return;
+            }
+        }
+        match self.insert(connection) {
+            Ok(_) => {
+                if watch.wake_on_stop(Waker::from(Arc::clone(&self.shared.wake))) {
+                    self.shared.wake.wake_by_ref();
+                }
+            }
+            Err(failed) => {
+                let (error, mut connection) = *failed;
+                connection.ending = Some(Ending::Refused(error));
+                connection.finish();
+            }
+        }
+    }
+
+    /// Stores `connection` in a free slot and watches both its sockets; on failure hands
+    /// it back (its sockets still open).
+    fn insert(&self, connection: Connection) -> Result<usize, Box<(io::Error, Connection)>> {
+        let fds = [connection.fd(CLIENT), connection.fd(BACKEND)];
         let mut state = self.shared.lock();
         let slot = state.free.pop().unwrap_or(state.connections.len());
         if slot >= MAX_SLOTS {
             // Far beyond any descriptor limit; keeps every token distinct from `STOP`.
-            return Err(io::Error::other("relay engine: too many connections"));
+            return Err(Box::new((
+                io::Error::other("relay engine: too many connections"),
+                connection,
+            )));
         }
         let generation = state.next_generation;
         state.next_generation = generation.wrapping_add(1);
-        let connection = Connection {
-            generation,
-            sockets: Some(sockets),
-            directions: [Flow::default(), Flow::default()],
-            splice,
-            watch,
-            finished: false,
-            waker: None,
-        };
+        let mut connection = connection;
+        connection.generation = generation;
+        connection.epoll = self.shared.epoll.as_raw_fd();
+        connection.slot = slot;
+        let wants_writable = [CLIENT, BACKEND].map(|side| connection.wants_writable(side));
+        connection.watching_writable = wants_writable;
         if slot == state.connections.len() {
             state.connections.push(Some(connection));
         } else {
             state.connections[slot] = Some(connection);
         }
         for (side, fd) in fds.into_iter().enumerate() {
-            let mut event = libc::epoll_event {
-                events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
-                u64: Token {
-                    slot,
-                    side,
-                    generation,
-                }
-                .into(),
+            let token = Token {
+                slot,
+                side,
+                generation,
             };
-            // SAFETY: both descriptors are open (owned by the connection just stored);
-            // the event outlives the call.
-            if unsafe {
-                libc::epoll_ctl(
-                    self.shared.epoll.as_raw_fd(),
-                    libc::EPOLL_CTL_ADD,
-                    fd,
-                    &mut event,
-                )
-            } != 0
-            {
-                let error = io::Error::last_os_error();
-                state.release(slot);
-                return Err(error);
+            if let Err(error) = watch_socket(
+                self.shared.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd,
+                token,
+                wants_writable[side],
+            ) {
+                let connection = state.connections[slot].take();
+                state.free.push(slot);
+                return Err(Box::new((error, connection.expect("stored just above"))));
             }
         }
-        Ok(Relaying {
-            shared: Arc::clone(&self.shared),
-            slot,
-        })
+        Ok(slot)
     }
+}
+
+/// A connection the engine dials and relays from its accept on.
+pub struct Adoption {
+    /// The encoded PROXY header, sent as soon as the backend connects.
+    pub header: Vec<u8>,
+    /// The header write's bound, from the moment the backend connects.
+    pub header_budget: Duration,
+    /// At most this many client bytes go out in one segment with the header.
+    pub early_limit: usize,
+    /// Runs once, before the sockets close, with how the connection ended.
+    pub on_end: Box<dyn FnOnce(Ending) + Send>,
+}
+
+/// How an adopted connection ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// Both directions ended.
+    Relayed,
+    /// The backend's connect failed (`SO_ERROR`).
+    DialFailed(io::Error),
+    /// Writing the header failed.
+    HeaderFailed(io::Error),
+    /// The watchdog stopped it: a deadline passed or the drain's grace ended.
+    Stopped(Stop),
+    /// The engine could not watch its sockets.
+    Refused(io::Error),
+}
+
+/// Wakes the engine's thread when the watchdog stops an adopted connection: the thread
+/// then asks each adopted connection's watch whether it was stopped.
+struct WakeOnStop(OwnedFd);
+
+impl Wake for WakeOnStop {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        signal(&self.0);
+    }
+}
+
+/// Adds one to an eventfd.
+fn signal(eventfd: &OwnedFd) {
+    let one: u64 = 1;
+    // SAFETY: writes eight bytes from a live u64 to an eventfd.
+    unsafe { libc::write(eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+}
+
+/// A non-blocking eventfd.
+fn new_eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the descriptor is owned below.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: eventfd succeeded, so the descriptor is open and ours alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// The socket's descriptor, no longer watched by the runtime.
 fn owned(stream: TcpStream) -> io::Result<OwnedFd> {
     Ok(OwnedFd::from(stream.into_std()?))
+}
+
+/// Adds (or modifies) `fd` in the engine's `epoll` set, edge-triggered: always for
+/// reading and its peer's hang-up, for writing only when asked. A socket that can take
+/// bytes, as a fresh one can, would otherwise wake the engine for nothing each time it
+/// is added.
+fn watch_socket(
+    epoll: RawFd,
+    op: libc::c_int,
+    fd: RawFd,
+    token: Token,
+    writable: bool,
+) -> io::Result<()> {
+    let mut events = libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET;
+    if writable {
+        events |= libc::EPOLLOUT;
+    }
+    let mut event = libc::epoll_event {
+        events: events as u32,
+        u64: token.into(),
+    };
+    // SAFETY: plain syscall; the event outlives the call, and the caller's descriptors
+    // are open.
+    if unsafe { libc::epoll_ctl(epoll, op, fd, &mut event) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// What an event's user data names: a socket of a connection in a slot.
@@ -236,6 +402,19 @@ impl State {
         if self.connections[slot].take().is_some() {
             self.free.push(slot);
         }
+    }
+
+    /// Ends the adopted connection in `slot`, if there is one, as the watchdog said.
+    fn stop_adopted(&mut self, slot: usize, stop: Stop) {
+        let Some(connection) = self.connections[slot].as_mut() else {
+            return;
+        };
+        if connection.on_end.is_none() || connection.finished {
+            return;
+        }
+        connection.ending = Some(Ending::Stopped(stop));
+        connection.finish();
+        self.release(slot);
     }
 }
 
@@ -283,9 +462,7 @@ pub struct EngineThread {
 
 impl Drop for EngineThread {
     fn drop(&mut self) {
-        let one: u64 = 1;
-        // SAFETY: writes eight bytes from a live u64 to an eventfd this handle owns.
-        unsafe { libc::write(self.stop.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        signal(&self.stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -294,6 +471,8 @@ impl Drop for EngineThread {
 
 /// The user data of the stop eventfd's event.
 const STOP: u64 = u64::MAX;
+/// The user data of the wake eventfd's event (its slot is one no connection gets).
+const WAKE: u64 = u64::MAX - 1;
 /// Slots a token can name (31 bits), one less than would let a token equal `STOP`.
 const MAX_SLOTS: usize = 0x7fff_ffff;
 
@@ -320,35 +499,66 @@ fn drive(shared: &Shared) {
             return;
         }
         let ready = ready as usize;
+        let mut state = shared.lock();
         if events[..ready].iter().any(|event| event.u64 == STOP) {
+            // The server is gone; its connections' tasks close theirs, and adopted ones
+            // end as at the end of a drain.
+            for slot in 0..state.connections.len() {
+                state.stop_adopted(slot, Stop::ForceClosed);
+            }
             return;
         }
-        let connections = &mut shared.lock().connections;
         with_copy_buffer(|buffer| {
             for event in &events[..ready] {
+                if event.u64 == WAKE {
+                    drain_eventfd(&shared.wake.0);
+                    for slot in 0..state.connections.len() {
+                        let stopped = state.connections[slot]
+                            .as_ref()
+                            .filter(|connection| connection.on_end.is_some())
+                            .and_then(|connection| connection.watch.stopped());
+                        if let Some(stop) = stopped {
+                            state.stop_adopted(slot, stop);
+                        }
+                    }
+                    continue;
+                }
                 let Token {
                     slot,
                     side,
                     generation,
                 } = Token::from(event.u64);
-                let Some(connection) = connections.get_mut(slot).and_then(Option::as_mut) else {
+                let Some(connection) = state.connections.get_mut(slot).and_then(Option::as_mut)
+                else {
                     continue;
                 };
                 if connection.generation != generation || connection.finished {
                     continue;
                 }
                 let moved = connection.on_event(side, event.events as i32, buffer);
+                connection.watch_writable_where_needed();
                 for (direction, bytes) in moved.into_iter().enumerate() {
                     if bytes > 0 {
                         counters.bytes(metric_direction(direction), bytes);
                     }
                 }
                 if connection.directions.iter().all(|flow| flow.ended) {
+                    let adopted = connection.on_end.is_some();
                     connection.finish();
+                    if adopted {
+                        state.release(slot);
+                    }
                 }
             }
         });
     }
+}
+
+/// Reads an eventfd's count back to zero.
+fn drain_eventfd(eventfd: &OwnedFd) {
+    let mut count: u64 = 0;
+    // SAFETY: reads at most eight bytes into a live u64.
+    unsafe { libc::read(eventfd.as_raw_fd(), (&mut count as *mut u64).cast(), 8) };
 }
 
 fn metric_direction(direction: usize) -> Direction {
@@ -391,10 +601,142 @@ struct Connection {
     splice: bool,
     watch: Arc<Watch>,
     finished: bool,
+    /// The task of a connection handed over after its first exchange.
     waker: Option<Waker>,
+    /// Adopted connections: the backend's connect is not known to be complete; the
+    /// bound of the header write, which starts once it is.
+    dialing: Option<Duration>,
+    /// Adopted connections: part of the header is still unsent.
+    header_pending: bool,
+    /// Adopted connections: told how the connection ended, before its sockets close.
+    on_end: Option<Box<dyn FnOnce(Ending) + Send>>,
+    ending: Option<Ending>,
+    /// Where the connection is watched: the engine's `epoll` set, under its slot.
+    epoll: RawFd,
+    slot: usize,
+    /// Per socket: watched for writability too (once something waited to be sent to it).
+    watching_writable: [bool; 2],
 }
 
 impl Connection {
+    fn new(sockets: [OwnedFd; 2], splice: bool, watch: Arc<Watch>) -> Connection {
+        Connection {
+            generation: 0,
+            sockets: Some(sockets),
+            directions: [Flow::default(), Flow::default()],
+            splice,
+            watch,
+            finished: false,
+            waker: None,
+            dialing: None,
+            header_pending: false,
+            on_end: None,
+            ending: None,
+            epoll: -1,
+            slot: 0,
+            watching_writable: [false; 2],
+        }
+    }
+
+    /// Socket `side` has to say when it can take bytes: its connect is under way, or
+    /// bytes wait for it.
+    fn wants_writable(&self, side: usize) -> bool {
+        (side == BACKEND && self.dialing.is_some()) || self.directions[1 - side].blocked()
+    }
+
+    /// Watches for writability the sockets that now need it; once watched, a socket
+    /// stays watched (edge-triggered, it costs nothing while nothing changes).
+    fn watch_writable_where_needed(&mut self) {
+        for side in [CLIENT, BACKEND] {
+            if self.watching_writable[side] || !self.wants_writable(side) || self.finished {
+                continue;
+            }
+            self.watching_writable[side] = true;
+            let token = Token {
+                slot: self.slot,
+                side,
+                generation: self.generation,
+            };
+            // A socket the kernel refuses to watch stalls its direction until the idle
+            // timeout; nothing better can be done here.
+            if let Err(error) =
+                watch_socket(self.epoll, libc::EPOLL_CTL_MOD, self.fd(side), token, true)
+            {
+                tracing::warn!(%error, "relay engine: cannot watch a socket for writing");
+            }
+        }
+    }
+
+    /// Ends both directions at once, without a half-close: the sockets just close.
+    fn fail(&mut self, ending: Ending) {
+        self.ending = Some(ending);
+        for flow in &mut self.directions {
+            flow.ended = true;
+        }
+    }
+
+    /// Sends the header, with as many of the client's first bytes as have come (up to
+    /// `early_limit`), in one segment; what the backend does not take (all of it while
+    /// its connect is still under way) waits in the client direction's unsent bytes,
+    /// which go first once the backend is writable. Returns the client bytes read.
+    fn send_header(
+        &mut self,
+        header: &[u8],
+        early_limit: usize,
+        buffer: &mut [u8],
+    ) -> Result<u64, Ending> {
+        let length = header.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&header[..length]);
+        let room = (buffer.len() - length).min(early_limit);
+        let (early, client_ended) = if length == header.len() && room > 0 {
+            match read_fd(self.fd(CLIENT), &mut buffer[length..length + room]) {
+                Ok(0) => (0, true),
+                Ok(read) => (read, false),
+                // Nothing yet, or an error the relay meets again on its next read.
+                Err(_) => (0, false),
+            }
+        } else {
+            (0, false)
+        };
+        let total = length + early;
+        let sent = match send_all_now(self.fd(BACKEND), &buffer[..total], false) {
+            Ok(sent) => sent,
+            // A connect that failed reports its error to the first send.
+            Err(error) if self.dialing.is_some() => return Err(Ending::DialFailed(error)),
+            Err(error) => return Err(Ending::HeaderFailed(error)),
+        };
+        if sent > 0 {
+            self.established();
+        }
+        let flow = &mut self.directions[CLIENT];
+        flow.unsent.extend_from_slice(&buffer[sent..total]);
+        flow.unsent.extend_from_slice(&header[length..]);
+        flow.end_after_unsent = client_ended;
+        if flow.blocked() {
+            self.header_pending = true;
+            return Ok(early as u64);
+        }
+        self.watch.enter_relay();
+        if client_ended {
+            self.end(CLIENT);
+            return Ok(early as u64);
+        }
+        // The read filled its share: more may wait, and no new edge would tell.
+        let more = if early == room {
+            self.pump(CLIENT, buffer)
+        } else {
+            0
+        };
+        Ok(early as u64 + more)
+    }
+
+    /// The backend's connect completed: the header's own bound starts.
+    fn established(&mut self) {
+        if let Some(budget) = self.dialing.take() {
+            self.watch.enter(Phase::Header, budget);
+        }
+    }
+
     fn fd(&self, side: usize) -> RawFd {
         self.sockets
             .as_ref()
@@ -407,6 +749,20 @@ impl Connection {
         if flags & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
             self.directions[side].source_closing = true;
         }
+        if self.dialing.is_some() {
+            // Client events wait for the connect: the header and whatever the client
+            // sent meanwhile go out once it completes (the flush below, then a read).
+            if side == CLIENT || flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) == 0 {
+                return moved;
+            }
+            match socket_error(self.fd(BACKEND)) {
+                Ok(None) => self.established(),
+                Ok(Some(error)) | Err(error) => {
+                    self.fail(Ending::DialFailed(error));
+                    return moved;
+                }
+            }
+        }
         // The direction writing into this socket may have waited for room.
         let into = 1 - side;
         if flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0
@@ -418,6 +774,10 @@ impl Connection {
                 moved[into] += self.splice_pump(into);
             } else {
                 self.flush(into);
+                if into == CLIENT && self.header_pending && !self.directions[into].blocked() {
+                    self.header_pending = false;
+                    self.watch.enter_relay();
+                }
                 if !self.directions[into].blocked() {
                     if self.directions[into].end_after_unsent {
                         self.end(into);
@@ -582,14 +942,38 @@ impl Connection {
         }
     }
 
-    /// Both directions ended: close the sockets and wake the connection's task.
+    /// Both directions ended: tell an adopted connection's owner how, close the
+    /// sockets and wake the connection's task.
     fn finish(&mut self) {
         self.finished = true;
+        if let Some(on_end) = self.on_end.take() {
+            on_end(self.ending.take().unwrap_or(Ending::Relayed));
+        }
         self.sockets = None;
         if let Some(waker) = self.waker.take() {
             waker.wake();
         }
     }
+}
+
+/// A socket's pending error (`SO_ERROR`), which also clears it.
+fn socket_error(fd: RawFd) -> io::Result<Option<io::Error>> {
+    let mut error: libc::c_int = 0;
+    let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: plain syscall writing an int into a local of the size passed.
+    let result = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut error as *mut libc::c_int).cast(),
+            &mut length,
+        )
+    };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((error != 0).then(|| io::Error::from_raw_os_error(error)))
 }
 
 /// Sends as much of `data` as the socket takes now.

@@ -1,5 +1,6 @@
-//! The relay server: binds the listeners, accepts, hands each connection to its own
-//! task (dial → header → relay), and drains on shutdown.
+//! The relay server: binds the listeners, accepts, and drains on shutdown. Each accepted
+//! connection goes to its event loop's relay engine when the backend is an IP address
+//! (Linux), or else to a task of its own (lookup → dial → header → relay).
 
 use std::future::Future;
 use std::io;
@@ -23,7 +24,7 @@ use crate::metrics::{Counters, Metrics, RejectReason};
 use crate::readiness::ReadinessTracker;
 use crate::relay;
 #[cfg(target_os = "linux")]
-use crate::relay_engine::{EngineThread, RelayEngine};
+use crate::relay_engine::{Adoption, Ending, EngineThread, RelayEngine};
 use crate::socket_options;
 use crate::watchdog::{supervise, Phase, Registration, Stop, Watchdog};
 
@@ -98,6 +99,15 @@ struct ConnectionContext {
 struct ConnectionLimit {
     max: usize,
     current: AtomicUsize,
+}
+
+impl ConnectionContext {
+    fn backend(&self, role: ListenerRole) -> &BackendAddr {
+        match role {
+            ListenerRole::Http => &self.http_backend,
+            ListenerRole::Https => &self.https_backend,
+        }
+    }
 }
 
 impl ConnectionLimit {
@@ -550,6 +560,18 @@ async fn accept_loop(
         engine,
         engine_thread,
     } = event_loop;
+    let listener = match Listener::for_loop(listener, role, &context, &engine) {
+        Ok(listener) => listener,
+        Err(error) => {
+            let _ = fatal
+                .send(ServerError::Accept {
+                    listener: local,
+                    source: error,
+                })
+                .await;
+            return;
+        }
+    };
     let counters = context.metrics.shard(shard);
     // The connections accepted here stay on this event loop, and so do their watchdog
     // and the engine that relays them; the engine runs until the sweeps of all its
@@ -579,7 +601,7 @@ async fn accept_loop(
             _ = &mut stopped => return,
             accepted = listener.accept() => accepted,
         };
-        let (stream, peer) = match accepted {
+        let (accepted, peer) = match accepted {
             Ok(pair) => pair,
             Err(error) => {
                 counters.accept_error();
@@ -618,9 +640,27 @@ async fn accept_loop(
         counters.connection_accepted();
         if !context.limit.try_acquire() {
             counters.rejected(RejectReason::MaxConnections);
-            drop(stream);
+            drop(accepted);
             continue;
         }
+        // Off Linux, runtime sockets are all there is.
+        #[allow(clippy::infallible_destructuring_match)]
+        let stream = match accepted {
+            Accepted::Stream(stream) => stream,
+            #[cfg(target_os = "linux")]
+            Accepted::Descriptor(client, backend_ip) => {
+                if let Some(engine) = &engine {
+                    adopt_connection(
+                        client, peer, backend_ip, role, &context, shard, &watchdog, engine,
+                    );
+                }
+                continue;
+            }
+        };
+        let Some(peer) = peer else {
+            context.limit.release();
+            continue;
+        };
         let registration = watchdog.register();
         let context = Arc::clone(&context);
         // A handle on Linux; off Linux `Engine` is an empty `Copy` type.
@@ -630,6 +670,171 @@ async fn accept_loop(
             handle_connection(stream, peer, role, &context, shard, registration, engine).await;
             context.limit.release();
         });
+    }
+}
+
+/// An accept loop's listening socket, and where the connections it accepts go.
+enum Listener {
+    /// Accepted as runtime sockets: each connection is a task (dial, header, relay) and
+    /// moves to the relay engine only if it is kept alive.
+    Runtime(TcpListener),
+    /// Accepted as plain descriptors and handed to the loop's relay engine, dial and
+    /// header included (Linux, with the backend given as an IP address): a connection
+    /// costs no task, no registration with the runtime and no wake-up of the loop.
+    #[cfg(target_os = "linux")]
+    Engine(tokio::io::unix::AsyncFd<StdTcpListener>, std::net::IpAddr),
+}
+
+/// One accepted connection, as its [`Listener`] hands it over.
+enum Accepted {
+    Stream(TcpStream),
+    #[cfg(target_os = "linux")]
+    Descriptor(std::os::fd::OwnedFd, std::net::IpAddr),
+}
+
+impl Listener {
+    /// Connections go to the engine when there is one, the backend needs no lookup and
+    /// the dial has a budget (a zero budget fails every dial on the runtime path).
+    fn for_loop(
+        listener: TcpListener,
+        role: ListenerRole,
+        context: &ConnectionContext,
+        engine: &Engine,
+    ) -> io::Result<Listener> {
+        #[cfg(target_os = "linux")]
+        if engine.is_some() && !context.dial_timeout.is_zero() {
+            if let Some(ip) = dial::literal_ip(&context.backend(role).host) {
+                // SAFETY: the std listener owns its descriptor, which stays open and the
+                // same for as long as the `AsyncFd` holds the listener.
+                let listener = unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        listener.into_std()?,
+                        tokio::io::Interest::READABLE,
+                    )
+                }
+                .map_err(io::Error::from)?;
+                return Ok(Listener::Engine(listener, ip));
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (role, context, engine);
+        Ok(Listener::Runtime(listener))
+    }
+
+    async fn accept(&self) -> io::Result<(Accepted, Option<SocketAddr>)> {
+        match self {
+            Listener::Runtime(listener) => {
+                let (stream, peer) = listener.accept().await?;
+                Ok((Accepted::Stream(stream), Some(peer)))
+            }
+            #[cfg(target_os = "linux")]
+            Listener::Engine(listener, ip) => {
+                let (client, peer) = listener
+                    .async_io(tokio::io::Interest::READABLE, accept_descriptor)
+                    .await?;
+                Ok((Accepted::Descriptor(client, *ip), peer))
+            }
+        }
+    }
+}
+
+/// `accept4` straight to a non-blocking descriptor (std's accept would need a second
+/// call to make it non-blocking).
+#[cfg(target_os = "linux")]
+fn accept_descriptor(
+    listener: &StdTcpListener,
+) -> io::Result<(std::os::fd::OwnedFd, Option<SocketAddr>)> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: accept4 fills at most `length` bytes of the storage socket2 provides and
+    // sets `length` to what it wrote; the descriptor it returns is owned below.
+    let (fd, peer) = unsafe {
+        socket2::SockAddr::try_init(|storage, length| {
+            let fd = libc::accept4(
+                listener.as_raw_fd(),
+                storage.cast(),
+                length,
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            );
+            if fd < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(OwnedFd::from_raw_fd(fd))
+            }
+        })
+    }?;
+    Ok((fd, peer.as_socket()))
+}
+
+/// Hands an accepted connection to the relay engine: the backend's connect is started
+/// here, the rest (header, relay, deadlines as the watchdog reports them) happens there.
+#[cfg(target_os = "linux")]
+#[allow(clippy::too_many_arguments)]
+fn adopt_connection(
+    client: std::os::fd::OwnedFd,
+    peer: Option<SocketAddr>,
+    backend_ip: std::net::IpAddr,
+    role: ListenerRole,
+    context: &Arc<ConnectionContext>,
+    shard: usize,
+    watchdog: &Arc<Watchdog>,
+    engine: &RelayEngine,
+) {
+    let counters = context.metrics.shard(shard);
+    if context.draining.load(Ordering::Relaxed) {
+        counters.rejected(RejectReason::ShuttingDown);
+        context.limit.release();
+        return;
+    }
+    let started = std::time::Instant::now();
+    counters.connection_opened();
+    let registration = watchdog.register();
+    let watch = registration.shared_watch();
+    watch.enter(Phase::Connect, context.dial_timeout);
+    let address = SocketAddr::new(backend_ip, context.backend(role).port);
+    let local = socket2::SockRef::from(&client)
+        .local_addr()
+        .ok()
+        .and_then(|local| local.as_socket());
+    let header = ProxyHeader::for_connection(peer.map(ClientAddr), local.map(LocalAddr))
+        .encode(context.proxy_version);
+    let on_end = {
+        let context = Arc::clone(context);
+        move |ending: Ending| {
+            let counters = context.metrics.shard(shard);
+            let backend = context.backend(role);
+            match ending {
+                Ending::Relayed => {}
+                Ending::DialFailed(source) => report_dial_failure(
+                    backend,
+                    &dial::DialError::Connect { address, source },
+                    counters,
+                ),
+                Ending::HeaderFailed(error) => report_header_failure(&error, counters),
+                Ending::Stopped(stop) => report_stop(stop, backend, started, &context, counters),
+                Ending::Refused(error) => {
+                    tracing::warn!(%error, "relay engine refused a connection")
+                }
+            }
+            drop(registration);
+            counters.connection_closed(started.elapsed());
+            context.limit.release();
+        }
+    };
+    match dial::start_connect(address) {
+        Ok(backend) => engine.adopt(
+            client,
+            backend.into(),
+            context.splice,
+            watch,
+            Adoption {
+                header,
+                header_budget: context.dial_timeout,
+                early_limit: EARLY_DATA_LIMIT,
+                on_end: Box::new(on_end),
+            },
+        ),
+        // Recorded before the client closes, without a byte written.
+        Err(source) => on_end(Ending::DialFailed(source)),
     }
 }
 
@@ -688,26 +893,8 @@ async fn handle_connection(
     counters.connection_opened();
     let watch = registration.watch();
     watch.enter(Phase::Lookup, context.dial_timeout);
-    let backend = match role {
-        ListenerRole::Http => &context.http_backend,
-        ListenerRole::Https => &context.https_backend,
-    };
-    let report_stop = |stop| match stop {
-        Stop::ForceClosed => {}
-        Stop::Expired(phase @ (Phase::Lookup | Phase::Connect)) => report_dial_failure(
-            backend,
-            &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
-            counters,
-        ),
-        Stop::Expired(Phase::Header) => report_header_failure(
-            &io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("i/o timeout after {:?}", context.dial_timeout),
-            ),
-            counters,
-        ),
-        Stop::Expired(Phase::Relay) => counters.idle_timeout(),
-    };
+    let backend = context.backend(role);
+    let report_stop = |stop| report_stop(stop, backend, started, context, counters);
     // The outcome is fully handled: normal endings inside, stops by `report_stop`.
     let _ = supervise(
         watch,
@@ -725,6 +912,32 @@ async fn handle_connection(
     .await;
     drop(registration);
     counters.connection_closed(started.elapsed());
+}
+
+/// Records why the watchdog stopped a connection.
+fn report_stop(
+    stop: Stop,
+    backend: &BackendAddr,
+    started: std::time::Instant,
+    context: &ConnectionContext,
+    counters: &Counters,
+) {
+    match stop {
+        Stop::ForceClosed => {}
+        Stop::Expired(phase @ (Phase::Lookup | Phase::Connect)) => report_dial_failure(
+            backend,
+            &dial::timed_out(backend, phase == Phase::Lookup, started.elapsed()),
+            counters,
+        ),
+        Stop::Expired(Phase::Header) => report_header_failure(
+            &io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("i/o timeout after {:?}", context.dial_timeout),
+            ),
+            counters,
+        ),
+        Stop::Expired(Phase::Relay) => counters.idle_timeout(),
+    }
 }
 
 fn report_dial_failure(backend: &BackendAddr, error: &dial::DialError, metrics: &Counters) {

@@ -91,11 +91,20 @@ impl Watch {
         self.activity.fetch_add(1, Relaxed);
     }
 
+    /// For a connection no task supervises: `waker` is woken when the watchdog stops
+    /// it, and [`Watch::stopped`] then says why. Returns whether it is stopped already
+    /// (a stop that came before the waker woke nothing).
+    pub fn wake_on_stop(&self, waker: Waker) -> bool {
+        *lock(&self.waker) = Some(waker);
+        self.stopped().is_some()
+    }
+
     fn phase(&self) -> Phase {
         Phase::ALL[usize::from(self.phase.load(Relaxed)).min(Phase::ALL.len() - 1)]
     }
 
-    fn stopped(&self) -> Option<Stop> {
+    /// Why the watchdog stopped the connection, if it did.
+    pub fn stopped(&self) -> Option<Stop> {
         match self.stop.load(Relaxed) {
             RUNNING => None,
             FORCE_CLOSED => Some(Stop::ForceClosed),

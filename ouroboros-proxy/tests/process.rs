@@ -478,7 +478,10 @@ fn hard_descriptor_limit() -> u64 {
         unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
         0
     );
-    limit.rlim_max
+    // `rlim_t` is `u64` on Linux but `i64` on FreeBSD.
+    #[allow(clippy::unnecessary_cast)]
+    let hard = limit.rlim_max as u64;
+    hard
 }
 
 /// The soft and hard "Max open files" of a process, from `/proc/<pid>/limits`.

@@ -11,16 +11,25 @@ use ouroboros_proxy::server::{Server, ServerError};
 use support::*;
 
 fn echo_proxy(splice: bool) -> (InProcessProxy, EchoBackend) {
+    echo_proxy_via("127.0.0.1", splice)
+}
+
+/// The two ways a connection is relayed on Linux: with the backend given as an IP
+/// address, the relay engine takes it from the accept on; with a name, it starts on the
+/// async runtime (lookup, dial, header) and moves to the engine once kept alive.
+const BACKEND_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
+
+fn echo_proxy_via(host: &str, splice: bool) -> (InProcessProxy, EchoBackend) {
     let backend = echo_backend();
-    let mut config = base_config("127.0.0.1", backend.port, backend.port);
+    let mut config = base_config(host, backend.port, backend.port);
     config.splice = splice;
     (InProcessProxy::start(config), backend)
 }
 
 #[test]
 fn loopback_echo_with_a_tcp4_header() {
-    for splice in [true, false] {
-        let (proxy, backend) = echo_proxy(splice);
+    for (host, splice) in cases() {
+        let (proxy, backend) = echo_proxy_via(host, splice);
         let mut stream = connect(proxy.http());
         let client_port = stream.local_addr().unwrap().port();
         stream.write_all(b"hello relay").unwrap();
@@ -63,10 +72,21 @@ fn echo_4_mib_then_half_close(stream: TcpStream, seed: u64, case: &str) -> u64 {
 
 #[test]
 fn payload_of_4_mib_survives_a_half_close() {
-    for splice in [true, false] {
-        let (proxy, _backend) = echo_proxy(splice);
-        echo_4_mib_then_half_close(connect(proxy.http()), 3, &format!("splice={splice}"));
+    for (host, splice) in cases() {
+        let (proxy, _backend) = echo_proxy_via(host, splice);
+        echo_4_mib_then_half_close(
+            connect(proxy.http()),
+            3,
+            &format!("{host}, splice={splice}"),
+        );
     }
+}
+
+/// Every backend host with splicing on and off.
+fn cases() -> impl Iterator<Item = (&'static str, bool)> {
+    BACKEND_HOSTS
+        .into_iter()
+        .flat_map(|host| [(host, true), (host, false)])
 }
 
 #[test]
@@ -128,6 +148,48 @@ fn backend_that_never_answers_the_handshake_times_out_and_is_counted() {
             .contains("ouroboros_proxy_dial_failures_total{cause=\"timeout\"} 1")
     }));
     drop(queued);
+}
+
+#[test]
+fn backend_that_answers_the_handshake_late_gets_the_header_and_the_early_bytes() {
+    // As above, the backend's full queue drops the relay's SYN; room is made a little
+    // later, so the connect completes only on a retransmission (about a second in), long
+    // after the client's request arrived.
+    let (backend, port) = refusing_port();
+    backend.listen(0).unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
+    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let mut client = connect(proxy.http());
+    let started = Instant::now();
+    client.write_all(b"early request").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (first, _) = backend.accept().unwrap();
+    drop((first, queued));
+    let (relayed, _) = backend.accept().unwrap();
+    let mut relayed = TcpStream::from(relayed);
+    relayed.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let header = read_header_line(&mut relayed);
+    assert!(
+        header.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 "),
+        "{header:?}"
+    );
+    let mut early = [0u8; 13];
+    relayed.read_exact(&mut early).unwrap();
+    assert_eq!(&early, b"early request");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the connect was not late: {:?}",
+        started.elapsed()
+    );
+    relayed.write_all(b"answer").unwrap();
+    let mut answer = [0u8; 6];
+    client.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"answer");
+    assert!(!proxy
+        .metrics
+        .render()
+        .contains("dial_failures_total{cause=\"timeout\"} 1"));
 }
 
 #[test]
@@ -452,16 +514,16 @@ fn bytes_relayed(proxy: &InProcessProxy, direction: &str) -> u64 {
 
 #[test]
 fn kept_alive_connection_relays_4_mib_and_a_half_close_after_the_hand_off() {
-    for splice in [true, false] {
-        let (proxy, _backend) = echo_proxy(splice);
+    for (host, splice) in cases() {
+        let (proxy, _backend) = echo_proxy_via(host, splice);
         let stream = kept_alive_client(&proxy);
-        let echoed = echo_4_mib_then_half_close(stream, 11, &format!("splice={splice}"));
+        let echoed = echo_4_mib_then_half_close(stream, 11, &format!("{host}, splice={splice}"));
         // Plus the two five-byte messages before the hand-off.
         let expected = echoed + 10;
         for direction in ["client-to-backend", "backend-to-client"] {
             assert!(
                 wait_until(IO_TIMEOUT, || bytes_relayed(&proxy, direction) == expected),
-                "splice={splice}: {direction} counted {} bytes, expected {expected}",
+                "{host}, splice={splice}: {direction} counted {} bytes, expected {expected}",
                 bytes_relayed(&proxy, direction)
             );
         }
@@ -470,9 +532,15 @@ fn kept_alive_connection_relays_4_mib_and_a_half_close_after_the_hand_off() {
 
 #[test]
 fn kept_alive_connection_gets_the_backend_half_close_after_the_hand_off() {
+    for host in BACKEND_HOSTS {
+        backend_half_close_reaches_a_kept_alive_client(host);
+    }
+}
+
+fn backend_half_close_reaches_a_kept_alive_client(host: &str) {
     let backend = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = backend.local_addr().unwrap().port();
-    let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
+    let proxy = InProcessProxy::start(base_config(host, port, port));
     let server = std::thread::spawn(move || {
         let (mut stream, _) = backend.accept().unwrap();
         read_header_line(&mut stream);
