@@ -93,39 +93,9 @@ impl RelayEngine {
         // SAFETY: epoll_create1 succeeded, so the descriptor is open and ours alone.
         let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
         let stop = new_eventfd()?;
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: STOP,
-        };
-        // SAFETY: both descriptors are open; the event outlives the call.
-        if unsafe {
-            libc::epoll_ctl(
-                epoll.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                stop.as_raw_fd(),
-                &mut event,
-            )
-        } != 0
-        {
-            return Err(io::Error::last_os_error());
-        }
+        watch_eventfd(&epoll, &stop, STOP)?;
         let wake = Arc::new(WakeOnStop(new_eventfd()?));
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: WAKE,
-        };
-        // SAFETY: both descriptors are open; the event outlives the call.
-        if unsafe {
-            libc::epoll_ctl(
-                epoll.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                wake.0.as_raw_fd(),
-                &mut event,
-            )
-        } != 0
-        {
-            return Err(io::Error::last_os_error());
-        }
+        watch_eventfd(&epoll, &wake.0, WAKE)?;
         let shared = Arc::new(Shared {
             epoll,
             wake,
@@ -317,6 +287,27 @@ fn signal(eventfd: &OwnedFd) {
     let one: u64 = 1;
     // SAFETY: writes eight bytes from a live u64 to an eventfd.
     unsafe { libc::write(eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+}
+
+/// Adds `eventfd` to the `epoll` set, level-triggered, its events carrying `data`.
+fn watch_eventfd(epoll: &OwnedFd, eventfd: &OwnedFd, data: u64) -> io::Result<()> {
+    let mut event = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: data,
+    };
+    // SAFETY: both descriptors are open; the event outlives the call.
+    if unsafe {
+        libc::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            eventfd.as_raw_fd(),
+            &mut event,
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A non-blocking eventfd.

@@ -560,17 +560,17 @@ async fn accept_loop(
         engine,
         engine_thread,
     } = event_loop;
+    let report_fatal = |source| async move {
+        let _ = fatal
+            .send(ServerError::Accept {
+                listener: local,
+                source,
+            })
+            .await;
+    };
     let listener = match Listener::for_loop(listener, role, &context, &engine) {
         Ok(listener) => listener,
-        Err(error) => {
-            let _ = fatal
-                .send(ServerError::Accept {
-                    listener: local,
-                    source: error,
-                })
-                .await;
-            return;
-        }
+        Err(error) => return report_fatal(error).await,
     };
     let counters = context.metrics.shard(shard);
     // The connections accepted here stay on this event loop, and so do their watchdog
@@ -620,15 +620,7 @@ async fn accept_loop(
                         backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                         continue;
                     }
-                    AcceptFailure::Fatal => {
-                        let _ = fatal
-                            .send(ServerError::Accept {
-                                listener: local,
-                                source: error,
-                            })
-                            .await;
-                        return;
-                    }
+                    AcceptFailure::Fatal => return report_fatal(error).await,
                 }
             }
         };
