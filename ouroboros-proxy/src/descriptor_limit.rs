@@ -54,25 +54,26 @@ pub fn describe(limit: u64) -> String {
 /// keeps the limits it had.
 #[cfg(unix)]
 pub fn raise() -> io::Result<Limits> {
-    let current = get()?;
-    let Some(soft) = raised_soft(current) else {
-        return Ok(current);
+    let before = current()?;
+    let Some(soft) = raised_soft(before) else {
+        return Ok(before);
     };
     let wanted = libc::rlimit {
         rlim_cur: from_u64(soft),
-        rlim_max: from_u64(current.hard),
+        rlim_max: from_u64(before.hard),
     };
     // SAFETY: plain syscall on a local struct.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
         let error = io::Error::last_os_error();
         tracing::debug!(%error, soft, "cannot raise the soft descriptor limit");
-        return Ok(current);
+        return Ok(before);
     }
-    get()
+    current()
 }
 
+/// The limits in effect now.
 #[cfg(unix)]
-fn get() -> io::Result<Limits> {
+pub fn current() -> io::Result<Limits> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -136,7 +137,7 @@ mod tests {
 
     #[test]
     fn raising_keeps_the_hard_limit() {
-        let before = get().unwrap();
+        let before = current().unwrap();
         let after = raise().unwrap();
         assert_eq!(after.hard, before.hard);
         // An unprivileged process may always raise its soft limit up to the hard one.

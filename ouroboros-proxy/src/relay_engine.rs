@@ -210,8 +210,6 @@ impl RelayEngine {
         state.next_generation = generation.wrapping_add(1);
         let mut connection = connection;
         connection.generation = generation;
-        connection.epoll = self.shared.epoll.as_raw_fd();
-        connection.slot = slot;
         let wants_writable = [CLIENT, BACKEND].map(|side| connection.wants_writable(side));
         connection.watching_writable = wants_writable;
         if slot == state.connections.len() {
@@ -404,8 +402,20 @@ impl State {
             return;
         }
         connection.ending = Some(Ending::Stopped(stop));
+        self.finish(slot);
+    }
+
+    /// Finishes the connection in `slot`. An adopted one leaves its slot at once; a
+    /// handed-over one leaves it when its task drops [`Relaying`].
+    fn finish(&mut self, slot: usize) {
+        let Some(connection) = self.connections[slot].as_mut() else {
+            return;
+        };
+        let adopted = connection.on_end.is_some();
         connection.finish();
-        self.release(slot);
+        if adopted {
+            self.release(slot);
+        }
     }
 }
 
@@ -527,18 +537,14 @@ fn drive(shared: &Shared) {
                     continue;
                 }
                 let moved = connection.on_event(side, event.events as i32, buffer);
-                connection.watch_writable_where_needed();
+                connection.watch_writable_where_needed(shared.epoll.as_raw_fd(), slot);
                 for (direction, bytes) in moved.into_iter().enumerate() {
                     if bytes > 0 {
                         counters.bytes(metric_direction(direction), bytes);
                     }
                 }
                 if connection.directions.iter().all(|flow| flow.ended) {
-                    let adopted = connection.on_end.is_some();
-                    connection.finish();
-                    if adopted {
-                        state.release(slot);
-                    }
+                    state.finish(slot);
                 }
             }
         });
@@ -602,9 +608,6 @@ struct Connection {
     /// Adopted connections: told how the connection ended, before its sockets close.
     on_end: Option<Box<dyn FnOnce(Ending) + Send>>,
     ending: Option<Ending>,
-    /// Where the connection is watched: the engine's `epoll` set, under its slot.
-    epoll: RawFd,
-    slot: usize,
     /// Per socket: watched for writability too (once something waited to be sent to it).
     watching_writable: [bool; 2],
 }
@@ -623,8 +626,6 @@ impl Connection {
             header_pending: false,
             on_end: None,
             ending: None,
-            epoll: -1,
-            slot: 0,
             watching_writable: [false; 2],
         }
     }
@@ -636,22 +637,22 @@ impl Connection {
     }
 
     /// Watches for writability the sockets that now need it; once watched, a socket
-    /// stays watched (edge-triggered, it costs nothing while nothing changes).
-    fn watch_writable_where_needed(&mut self) {
+    /// stays watched (edge-triggered, it costs nothing while nothing changes). `epoll`
+    /// and `slot` say where the connection is watched.
+    fn watch_writable_where_needed(&mut self, epoll: RawFd, slot: usize) {
         for side in [CLIENT, BACKEND] {
             if self.watching_writable[side] || !self.wants_writable(side) || self.finished {
                 continue;
             }
             self.watching_writable[side] = true;
             let token = Token {
-                slot: self.slot,
+                slot,
                 side,
                 generation: self.generation,
             };
             // A socket the kernel refuses to watch stalls its direction until the idle
             // timeout; nothing better can be done here.
-            if let Err(error) =
-                watch_socket(self.epoll, libc::EPOLL_CTL_MOD, self.fd(side), token, true)
+            if let Err(error) = watch_socket(epoll, libc::EPOLL_CTL_MOD, self.fd(side), token, true)
             {
                 tracing::warn!(%error, "relay engine: cannot watch a socket for writing");
             }

@@ -601,8 +601,8 @@ async fn accept_loop(
             _ = &mut stopped => return,
             accepted = listener.accept() => accepted,
         };
-        let (accepted, peer) = match accepted {
-            Ok(pair) => pair,
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 counters.accept_error();
                 match classify_accept_error(&error) {
@@ -637,21 +637,20 @@ async fn accept_loop(
         }
         // Off Linux, runtime sockets are all there is.
         #[allow(clippy::infallible_destructuring_match)]
-        let stream = match accepted {
-            Accepted::Stream(stream) => stream,
+        let (stream, peer) = match accepted {
+            Accepted::Stream(stream, peer) => (stream, peer),
             #[cfg(target_os = "linux")]
-            Accepted::Descriptor(client, backend_ip) => {
-                if let Some(engine) = &engine {
-                    adopt_connection(
-                        client, peer, backend_ip, role, &context, shard, &watchdog, engine,
-                    );
-                }
+            Accepted::Descriptor {
+                client,
+                peer,
+                backend_ip,
+                engine,
+            } => {
+                adopt_connection(
+                    client, peer, backend_ip, role, &context, shard, &watchdog, &engine,
+                );
                 continue;
             }
-        };
-        let Some(peer) = peer else {
-            context.limit.release();
-            continue;
         };
         let registration = watchdog.register();
         let context = Arc::clone(&context);
@@ -674,14 +673,23 @@ enum Listener {
     /// header included (Linux, with the backend given as an IP address): a connection
     /// costs no task, no registration with the runtime and no wake-up of the loop.
     #[cfg(target_os = "linux")]
-    Engine(tokio::io::unix::AsyncFd<StdTcpListener>, std::net::IpAddr),
+    Engine {
+        listener: tokio::io::unix::AsyncFd<StdTcpListener>,
+        backend_ip: std::net::IpAddr,
+        engine: RelayEngine,
+    },
 }
 
 /// One accepted connection, as its [`Listener`] hands it over.
 enum Accepted {
-    Stream(TcpStream),
+    Stream(TcpStream, SocketAddr),
     #[cfg(target_os = "linux")]
-    Descriptor(std::os::fd::OwnedFd, std::net::IpAddr),
+    Descriptor {
+        client: std::os::fd::OwnedFd,
+        peer: Option<SocketAddr>,
+        backend_ip: std::net::IpAddr,
+        engine: RelayEngine,
+    },
 }
 
 impl Listener {
@@ -694,8 +702,8 @@ impl Listener {
         engine: &Engine,
     ) -> io::Result<Listener> {
         #[cfg(target_os = "linux")]
-        if engine.is_some() && !context.dial_timeout.is_zero() {
-            if let Some(ip) = dial::literal_ip(&context.backend(role).host) {
+        if let (Some(engine), false) = (engine, context.dial_timeout.is_zero()) {
+            if let Some(backend_ip) = dial::literal_ip(&context.backend(role).host) {
                 // SAFETY: the std listener owns its descriptor, which stays open and the
                 // same for as long as the `AsyncFd` holds the listener.
                 let listener = unsafe {
@@ -705,7 +713,11 @@ impl Listener {
                     )
                 }
                 .map_err(io::Error::from)?;
-                return Ok(Listener::Engine(listener, ip));
+                return Ok(Listener::Engine {
+                    listener,
+                    backend_ip,
+                    engine: engine.clone(),
+                });
             }
         }
         #[cfg(not(target_os = "linux"))]
@@ -713,18 +725,27 @@ impl Listener {
         Ok(Listener::Runtime(listener))
     }
 
-    async fn accept(&self) -> io::Result<(Accepted, Option<SocketAddr>)> {
+    async fn accept(&self) -> io::Result<Accepted> {
         match self {
             Listener::Runtime(listener) => {
                 let (stream, peer) = listener.accept().await?;
-                Ok((Accepted::Stream(stream), Some(peer)))
+                Ok(Accepted::Stream(stream, peer))
             }
             #[cfg(target_os = "linux")]
-            Listener::Engine(listener, ip) => {
+            Listener::Engine {
+                listener,
+                backend_ip,
+                engine,
+            } => {
                 let (client, peer) = listener
                     .async_io(tokio::io::Interest::READABLE, accept_descriptor)
                     .await?;
-                Ok((Accepted::Descriptor(client, *ip), peer))
+                Ok(Accepted::Descriptor {
+                    client,
+                    peer,
+                    backend_ip: *backend_ip,
+                    engine: engine.clone(),
+                })
             }
         }
     }

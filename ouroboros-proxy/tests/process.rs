@@ -469,19 +469,7 @@ fn unresolvable_backend_warns_once_with_the_host() {
 
 /// This process's hard descriptor limit.
 fn hard_descriptor_limit() -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscall filling a local struct.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
-    // `rlim_t` is `u64` on Linux but `i64` on FreeBSD.
-    #[allow(clippy::unnecessary_cast)]
-    let hard = limit.rlim_max as u64;
-    hard
+    ouroboros_proxy::descriptor_limit::current().unwrap().hard
 }
 
 /// The soft and hard "Max open files" of a process, from `/proc/<pid>/limits`.
