@@ -594,7 +594,21 @@ async fn accept_loop(
     tokio::pin!(stopped);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     let mut warned = false;
+    // Set when descriptors or memory ran out: accepting pauses before the next try.
+    let mut shortage: Option<io::Error> = None;
     loop {
+        if let Some(error) = shortage.take() {
+            // One WARN per shortage, not per failed accept.
+            if !warned {
+                tracing::warn!(listener = %local, %error, "accept failed; backing off");
+                warned = true;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+        }
         // Stop is checked first so a busy listener cannot delay shutdown.
         let accepted = tokio::select! {
             biased;
@@ -606,39 +620,32 @@ async fn accept_loop(
             Err(error) => {
                 counters.accept_error();
                 match classify_accept_error(&error) {
-                    AcceptFailure::Retry => continue,
-                    AcceptFailure::BackOff => {
-                        // One WARN per shortage, not per failed accept.
-                        if !warned {
-                            tracing::warn!(listener = %local, %error, "accept failed; backing off");
-                            warned = true;
-                        }
-                        tokio::select! {
-                            _ = stop.cancelled() => return,
-                            _ = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                        continue;
-                    }
+                    AcceptFailure::Retry => {}
+                    AcceptFailure::BackOff => shortage = Some(error),
                     AcceptFailure::Fatal => return report_fatal(error).await,
                 }
+                continue;
             }
         };
-        if warned {
-            tracing::info!(listener = %local, "accept recovered");
-            warned = false;
-        }
-        backoff = ACCEPT_BACKOFF_MIN;
         counters.connection_accepted();
         if !context.limit.try_acquire() {
             counters.rejected(RejectReason::MaxConnections);
             drop(accepted);
             continue;
         }
-        // Off Linux, runtime sockets are all there is.
-        #[allow(clippy::infallible_destructuring_match)]
-        let (stream, peer) = match accepted {
-            Accepted::Stream(stream, peer) => (stream, peer),
+        match accepted {
+            Accepted::Stream(stream, peer) => {
+                let registration = watchdog.register();
+                let context = Arc::clone(&context);
+                // A handle on Linux; off Linux `Engine` is an empty `Copy` type.
+                #[allow(clippy::clone_on_copy)]
+                let engine = engine.clone();
+                connections.spawn(async move {
+                    handle_connection(stream, peer, role, &context, shard, registration, engine)
+                        .await;
+                    context.limit.release();
+                });
+            }
             #[cfg(target_os = "linux")]
             Accepted::Descriptor {
                 client,
@@ -646,21 +653,21 @@ async fn accept_loop(
                 backend_ip,
                 engine,
             } => {
-                adopt_connection(
+                // The accept took the last descriptor but one: the backend's socket found
+                // none. That is the same shortage, and it pauses accepting alike.
+                if let Err(error) = adopt_connection(
                     client, peer, backend_ip, role, &context, shard, &watchdog, &engine,
-                );
-                continue;
+                ) {
+                    shortage = Some(error);
+                    continue;
+                }
             }
-        };
-        let registration = watchdog.register();
-        let context = Arc::clone(&context);
-        // A handle on Linux; off Linux `Engine` is an empty `Copy` type.
-        #[allow(clippy::clone_on_copy)]
-        let engine = engine.clone();
-        connections.spawn(async move {
-            handle_connection(stream, peer, role, &context, shard, registration, engine).await;
-            context.limit.release();
-        });
+        }
+        if warned {
+            tracing::info!(listener = %local, "accept recovered");
+            warned = false;
+        }
+        backoff = ACCEPT_BACKOFF_MIN;
     }
 }
 
@@ -791,12 +798,12 @@ fn adopt_connection(
     shard: usize,
     watchdog: &Arc<Watchdog>,
     engine: &RelayEngine,
-) {
+) -> Result<(), io::Error> {
     let counters = context.metrics.shard(shard);
     if context.draining.load(Ordering::Relaxed) {
         counters.rejected(RejectReason::ShuttingDown);
         context.limit.release();
-        return;
+        return Ok(());
     }
     let started = std::time::Instant::now();
     counters.connection_opened();
@@ -834,20 +841,31 @@ fn adopt_connection(
         }
     };
     match dial::start_connect(address) {
-        Ok(backend) => engine.adopt(
-            client,
-            backend.into(),
-            context.splice,
-            watch,
-            Adoption {
-                header,
-                header_budget: context.dial_timeout,
-                early_limit: EARLY_DATA_LIMIT,
-                on_end: Box::new(on_end),
-            },
-        ),
-        // Recorded before the client closes, without a byte written.
-        Err(source) => on_end(Ending::DialFailed(source)),
+        Ok(backend) => {
+            engine.adopt(
+                client,
+                backend.into(),
+                context.splice,
+                watch,
+                Adoption {
+                    header,
+                    header_budget: context.dial_timeout,
+                    early_limit: EARLY_DATA_LIMIT,
+                    on_end: Box::new(on_end),
+                },
+            );
+            Ok(())
+        }
+        // Recorded before the client closes, without a byte written; a shortage of
+        // descriptors or memory is also handed back, for the accept loop to pause.
+        Err(source) => {
+            let shortage = source
+                .raw_os_error()
+                .filter(|_| classify_accept_error(&source) == AcceptFailure::BackOff)
+                .map(io::Error::from_raw_os_error);
+            on_end(Ending::DialFailed(source));
+            shortage.map_or(Ok(()), Err)
+        }
     }
 }
 
