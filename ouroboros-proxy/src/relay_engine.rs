@@ -39,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use socket2::SockRef;
 use tokio::net::TcpStream;
 
 use crate::metrics::{Direction, Metrics};
@@ -195,7 +196,7 @@ impl RelayEngine {
 
     /// Stores `connection` in a free slot and watches both its sockets; on failure hands
     /// it back (its sockets still open).
-    fn insert(&self, connection: Connection) -> Result<usize, Box<(io::Error, Connection)>> {
+    fn insert(&self, mut connection: Connection) -> Result<usize, Box<(io::Error, Connection)>> {
         let fds = [connection.fd(CLIENT), connection.fd(BACKEND)];
         let mut state = self.shared.lock();
         let slot = state.free.pop().unwrap_or(state.connections.len());
@@ -208,7 +209,6 @@ impl RelayEngine {
         }
         let generation = state.next_generation;
         state.next_generation = generation.wrapping_add(1);
-        let mut connection = connection;
         connection.generation = generation;
         let wants_writable = [CLIENT, BACKEND].map(|side| connection.wants_writable(side));
         connection.watching_writable = wants_writable;
@@ -516,8 +516,9 @@ fn drive(shared: &Shared) {
                     for slot in 0..state.connections.len() {
                         let stopped = state.connections[slot]
                             .as_ref()
-                            .filter(|connection| connection.on_end.is_some())
                             .and_then(|connection| connection.watch.stopped());
+                        // Only adopted connections end here; a handed-over one's task
+                        // sees the stop itself.
                         if let Some(stop) = stopped {
                             state.stop_adopted(slot, stop);
                         }
@@ -747,7 +748,11 @@ impl Connection {
             if side == CLIENT || flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) == 0 {
                 return moved;
             }
-            match socket_error(self.fd(BACKEND)) {
+            // `SO_ERROR` says how the connect ended (and clears it).
+            let connect_error = self.sockets.as_ref().map_or(Ok(None), |sockets| {
+                SockRef::from(&sockets[BACKEND]).take_error()
+            });
+            match connect_error {
                 Ok(None) => self.established(),
                 Ok(Some(error)) | Err(error) => {
                     self.fail(Ending::DialFailed(error));
@@ -946,26 +951,6 @@ impl Connection {
             waker.wake();
         }
     }
-}
-
-/// A socket's pending error (`SO_ERROR`), which also clears it.
-fn socket_error(fd: RawFd) -> io::Result<Option<io::Error>> {
-    let mut error: libc::c_int = 0;
-    let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: plain syscall writing an int into a local of the size passed.
-    let result = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut error as *mut libc::c_int).cast(),
-            &mut length,
-        )
-    };
-    if result != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok((error != 0).then(|| io::Error::from_raw_os_error(error)))
 }
 
 /// Sends as much of `data` as the socket takes now.

@@ -112,15 +112,23 @@ fn refused_backend_closes_the_client_promptly_without_bytes() {
     }));
 }
 
+/// A loopback backend listening with a backlog of 0, and the one connection that fills
+/// its queue: while that connection waits unaccepted, the kernel drops further SYNs.
+fn backend_with_a_full_queue() -> (socket2::Socket, u16, TcpStream) {
+    let (backend, port) = refusing_port();
+    backend.listen(0).unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
+    (backend, port, queued)
+}
+
 #[test]
 fn backend_that_never_answers_the_handshake_times_out_and_is_counted() {
     // A listener with a backlog of 0 holds one finished handshake and no more: with its
     // queue full the kernel drops every further SYN, so a connect neither succeeds nor
     // fails until the dial timeout.
-    let (backend, port) = refusing_port();
-    backend.listen(0).unwrap();
+    let (_backend, port, queued) = backend_with_a_full_queue();
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
     assert!(
         TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_err(),
         "the backend's queue is not full: this kernel answers further handshakes"
@@ -155,10 +163,7 @@ fn backend_that_answers_the_handshake_late_gets_the_header_and_the_early_bytes()
     // As above, the backend's full queue drops the relay's SYN; room is made a little
     // later, so the connect completes only on a retransmission (about a second in), long
     // after the client's request arrived.
-    let (backend, port) = refusing_port();
-    backend.listen(0).unwrap();
-    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let queued = TcpStream::connect_timeout(&address, Duration::from_secs(2)).unwrap();
+    let (backend, port, queued) = backend_with_a_full_queue();
     let proxy = InProcessProxy::start(base_config("127.0.0.1", port, port));
     let mut client = connect(proxy.http());
     let started = Instant::now();
