@@ -364,7 +364,6 @@ pub fn compute_values(
         .map_err(|e| RenderError::Values(format!("{e:#}")))
 }
 
-/// Validate computed values against every chart's schema; all violations at once.
 /// A subchart as `helm dependency update` leaves it: a `.tgz` (or `.tar.gz`) file.
 fn is_packaged_chart(path: &Path) -> bool {
     let name = path
@@ -375,6 +374,7 @@ fn is_packaged_chart(path: &Path) -> bool {
     (name.ends_with(".tgz") || name.ends_with(".tar.gz")) && path.is_file()
 }
 
+/// Validate computed values against every chart's schema; all violations at once.
 pub fn validate_values(chart: &Chart, computed: &Computed) -> Result<(), RenderError> {
     let violations = cozy_values::validate(chart.values_tree(), computed);
     if violations.is_empty() {
